@@ -1,0 +1,45 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "ISP Billing",
+    "summary": "Service plans, subscriptions and exact recurring billing for ISPs",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "author": "ISP Billing Suite contributors",
+    "website": "https://github.com/isp-billing-suite/isp-billing",
+    "license": "LGPL-3",
+    "development_status": "Beta",
+    "maintainers": [],
+    "depends": ["account", "portal", "mail", "sms", "phone_validation", "product"],
+    "external_dependencies": {"python": ["phonenumbers"]},
+    "data": [
+        # groups before the access rights that name them
+        "security/isp_billing_groups.xml",
+        "security/ir.model.access.csv",
+        "security/isp_billing_security.xml",
+        "data/ir_sequence_data.xml",
+        "data/mail_template_data.xml",
+        "data/ir_cron_data.xml",
+        "report/report_invoice_templates.xml",
+        "views/product_template_views.xml",
+        "views/isp_subscription_line_views.xml",
+        "views/isp_subscription_views.xml",
+        "views/isp_subscription_event_views.xml",
+        "views/isp_subscription_period_views.xml",
+        "views/res_partner_views.xml",
+        "views/account_move_views.xml",
+        "views/res_config_settings_views.xml",
+        "wizards/isp_billing_wizard_views.xml",
+        "wizards/isp_subscription_change_plan_views.xml",
+        "wizards/isp_subscription_state_views.xml",
+        # menus last: they reference the actions above
+        "views/isp_billing_menus.xml",
+    ],
+    "demo": [
+        "demo/product_demo.xml",
+        "demo/res_partner_demo.xml",
+        "demo/isp_subscription_demo.xml",
+    ],
+    "application": True,
+    "installable": True,
+}

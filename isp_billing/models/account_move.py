@@ -1,0 +1,71 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    isp_subscription_ids = fields.Many2many(
+        "isp.subscription",
+        string="Subscriptions",
+        compute="_compute_isp_subscription_ids",
+        search="_search_isp_subscription_ids",
+        compute_sudo=True,
+    )
+    isp_account_numbers = fields.Char(
+        string="Account number",
+        compute="_compute_isp_subscription_ids",
+        compute_sudo=True,
+    )
+
+    @api.depends("line_ids.isp_subscription_id")
+    def _compute_isp_subscription_ids(self):
+        for move in self:
+            subs = move.line_ids.isp_subscription_id
+            move.isp_subscription_ids = subs
+            move.isp_account_numbers = ", ".join(subs.mapped("account_number"))
+
+    def _search_isp_subscription_ids(self, operator, value):
+        return [("line_ids.isp_subscription_id", operator, value)]
+
+    def _get_mail_template(self):
+        # Subscription invoices go out with the ISP's own template.
+        if (
+            self
+            and all(move.isp_subscription_ids for move in self)
+            and all(move.move_type == "out_invoice" for move in self)
+        ):
+            return self.env.ref("isp_billing.mail_template_isp_invoice")
+        return super()._get_mail_template()
+
+    def _isp_queue_sending(self):
+        """Queue posted subscription invoices for Odoo's invoice sending (PDF,
+        email with the portal link), done in batches by Odoo's own sending job."""
+        to_send = self.filtered(
+            lambda move: (
+                move.state == "posted"
+                and move.company_id.isp_send_invoices
+                and not move.is_move_sent
+                and not move.sending_data
+            )
+        )
+        if not to_send:
+            return
+        to_send.sending_data = {
+            "author_user_id": self.env.user.id,
+            "author_partner_id": self.env.user.partner_id.id,
+        }
+        self.env.ref("account.ir_cron_account_move_send")._trigger()
+
+    def _isp_action_view(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action["context"] = {"default_move_type": "out_invoice"}
+        if len(self) == 1:
+            action["views"] = [(self.env.ref("account.view_move_form").id, "form")]
+            action["res_id"] = self.id
+        else:
+            action["domain"] = [("id", "in", self.ids)]
+        return action

@@ -1,0 +1,17 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    isp_journal_id = fields.Many2one(
+        related="company_id.isp_journal_id", readonly=False
+    )
+    isp_termination_credit = fields.Boolean(
+        related="company_id.isp_termination_credit", readonly=False
+    )
+    isp_send_invoices = fields.Boolean(
+        related="company_id.isp_send_invoices", readonly=False
+    )

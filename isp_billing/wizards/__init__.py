@@ -1,0 +1,4 @@
+from . import isp_billing_wizard
+from . import isp_billing_wizard_line
+from . import isp_subscription_change_plan
+from . import isp_subscription_state
