@@ -1,0 +1,5 @@
+from . import test_proration
+from . import test_billing_engine
+from . import test_bad_input
+from . import test_lifecycle_access
+from . import test_sending

@@ -1,0 +1,206 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from contextlib import contextmanager
+from datetime import date
+
+from odoo import Command
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class IspBillingCommon(AccountTestInvoicingCommon):
+    """A Kenyan ISP company billing in KES (rounding 0.01), its taxes and plans.
+
+    Built from scratch (no demo data) on Odoo's generic chart of accounts.
+    """
+
+    chart_template = "generic_coa"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.kes = cls.env.ref("base.KES")
+        cls.kes.active = True
+        cls.kenya = cls.env.ref("base.ke")
+        company_data = cls.setup_other_company(
+            name="Kenya ISP Ltd", currency_id=cls.kes.id, country_id=cls.kenya.id
+        )
+        cls.company = company_data["company"]
+        cls.company.write({"isp_send_invoices": False, "isp_termination_credit": True})
+        cls.income_account = company_data["default_account_revenue"]
+        cls.env = cls.env(
+            context=dict(
+                cls.env.context,
+                allowed_company_ids=[cls.company.id],
+                tz="Africa/Nairobi",
+                lang="en_US",
+            )
+        )
+        cls.env.user.tz = "Africa/Nairobi"
+        cls.env.user.groups_id += cls.env.ref("isp_billing.group_isp_manager")
+
+        # Kenyan taxes on internet data: 15 % excise duty, then 16 % VAT on the
+        # price plus the excise (the excise affects the VAT base).
+        Tax = cls.env["account.tax"].with_company(cls.company)
+        cls.tax_group = cls.env["account.tax.group"].create(
+            {"name": "KE taxes", "company_id": cls.company.id}
+        )
+        cls.excise, cls.vat = Tax.create(
+            [
+                {
+                    "name": "Excise 15%",
+                    "amount": 15.0,
+                    "amount_type": "percent",
+                    "type_tax_use": "sale",
+                    "include_base_amount": True,
+                    "sequence": 1,
+                    "company_id": cls.company.id,
+                    "tax_group_id": cls.tax_group.id,
+                    "price_include_override": "tax_excluded",
+                },
+                {
+                    "name": "VAT 16%",
+                    "amount": 16.0,
+                    "amount_type": "percent",
+                    "type_tax_use": "sale",
+                    "sequence": 2,
+                    "company_id": cls.company.id,
+                    "tax_group_id": cls.tax_group.id,
+                    "price_include_override": "tax_excluded",
+                },
+            ]
+        )
+        cls.excise_incl = cls.excise.copy(
+            {"name": "Excise 15% incl.", "price_include_override": "tax_included"}
+        )
+        cls.vat_incl = cls.vat.copy(
+            {"name": "VAT 16% incl.", "price_include_override": "tax_included"}
+        )
+
+        cls.plan_home = cls._isp_plan("10 Mbps Home", 2999.0, down=10, up=10)
+        cls.plan_business = cls._isp_plan("50 Mbps Business", 9999.0, down=50, up=25)
+        cls.plan_weekly = cls._isp_plan(
+            "Weekly 5 Mbps", 700.0, down=5, up=5, interval=1, unit="week"
+        )
+        cls.plan_bundle = cls._isp_plan(
+            "5 GB Bundle", 500.0, interval=30, unit="day", allowance=5.0
+        )
+        cls.static_ip = cls._isp_product("Static IP", 500.0)
+        cls.router = cls._isp_product("Router rental", 300.0)
+        cls.install_fee = cls._isp_product("Installation fee", 5000.0)
+
+        cls.customer = cls.env["res.partner"].create(
+            {
+                "name": "Wanjiru Kamau",
+                "email": "wanjiru@example.com",
+                "country_id": cls.kenya.id,
+                "mobile": "0712 345 678",
+                "tz": "Africa/Nairobi",
+                "company_id": False,
+            }
+        )
+        cls.customer_2 = cls.env["res.partner"].create(
+            {
+                "name": "Otieno Odhiambo",
+                "email": "otieno@example.com",
+                "country_id": cls.kenya.id,
+                "tz": "Africa/Nairobi",
+            }
+        )
+
+    @classmethod
+    def _isp_product(cls, name, price, taxes=None, **vals):
+        return (
+            cls.env["product.product"]
+            .with_company(cls.company)
+            .create(
+                {
+                    "name": name,
+                    "type": "service",
+                    "list_price": price,
+                    "taxes_id": [Command.set(taxes.ids if taxes else [])],
+                    "property_account_income_id": cls.income_account.id,
+                    "company_id": cls.company.id,
+                    **vals,
+                }
+            )
+        )
+
+    @classmethod
+    def _isp_plan(
+        cls,
+        name,
+        price,
+        down=10,
+        up=10,
+        interval=1,
+        unit="month",
+        allowance=0.0,
+        taxes=None,
+    ):
+        return cls._isp_product(
+            name,
+            price,
+            taxes=taxes,
+            isp_is_plan=True,
+            isp_download_mbps=down,
+            isp_upload_mbps=up,
+            isp_period_interval=interval,
+            isp_period_unit=unit,
+            isp_data_unlimited=not allowance,
+            isp_data_allowance_gb=allowance,
+        )
+
+    @classmethod
+    def _create_subscription(
+        cls, plan, start, anchor=None, partner=None, extra_lines=(), **vals
+    ):
+        """Create a draft subscription on ``plan`` starting on ``start``."""
+        lines = [Command.create({"product_id": plan.id})]
+        for product, line_vals in extra_lines:
+            lines.append(Command.create({"product_id": product.id, **line_vals}))
+        sub = cls.env["isp.subscription"].create(
+            {
+                "partner_id": (partner or cls.customer).id,
+                "company_id": cls.company.id,
+                "date_start": start,
+                "line_ids": lines,
+                "tz": "Africa/Nairobi",
+                **vals,
+            }
+        )
+        if anchor:
+            sub.billing_anchor_date = anchor
+        return sub
+
+    @classmethod
+    def _active_subscription(cls, plan, start, anchor=None, **kwargs):
+        sub = cls._create_subscription(plan, start, anchor=anchor, **kwargs)
+        sub.action_activate()
+        return sub
+
+    def _bill(self, subs, today):
+        """Run the billing job as the cron does, for ``today``."""
+        before = subs.invoice_line_ids.move_id
+        self.env["isp.subscription"]._cron_bill_subscriptions(today=today)
+        subs.invalidate_recordset()
+        return (subs.invoice_line_ids.move_id - before).sorted("id")
+
+    def assertMoveAmounts(self, move, untaxed, tax, total):
+        self.assertEqual(
+            (move.amount_untaxed, move.amount_tax, move.amount_total),
+            (untaxed, tax, total),
+            f"{move.display_name}: untaxed, tax, total",
+        )
+
+    @contextmanager
+    def assertRaisesRegex(self, exception, regex, msg=None):
+        """Like Odoo's ``assertRaises``: roll back what the failed call wrote, so
+        tests can check that bad input leaves nothing behind."""
+        with self.assertRaises(exception) as context:
+            yield context
+        self.assertRegex(str(context.exception), regex, msg)
+
+    @staticmethod
+    def d(text):
+        return date.fromisoformat(text)

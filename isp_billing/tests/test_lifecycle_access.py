@@ -1,0 +1,153 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
+
+from .common import IspBillingCommon
+
+
+@tagged("post_install", "-at_install")
+class TestLifecycle(IspBillingCommon):
+    @freeze_time("2026-11-21 09:00:00")
+    def test_transitions_are_dated_reasoned_and_logged(self):
+        sub = self._create_subscription(self.plan_home, self.d("2026-11-01"))
+        self.assertTrue(sub.account_number.startswith("ACC"))
+        calls = []
+        Sub = type(sub)
+        original = Sub._isp_state_changed
+
+        def spy(records, old_states, reason):
+            calls.append((dict(old_states), reason, records.mapped("state")))
+            return original(records, old_states, reason)
+
+        with patch.object(Sub, "_isp_state_changed", autospec=True, side_effect=spy):
+            sub.action_activate()
+            sub.action_suspend("Invoice INV/2026/0001 unpaid")
+            sub.action_reactivate("Paid by M-PESA")
+            sub.action_terminate(self.d("2026-11-21"), "Moving away", credit=False)
+        self.assertEqual(
+            [(old[sub.id], new) for old, __, new in calls],
+            [
+                ("draft", ["active"]),
+                ("active", ["suspended"]),
+                ("suspended", ["active"]),
+                ("active", ["terminated"]),
+            ],
+        )
+        self.assertEqual(
+            sub.event_ids.sorted("id").mapped("event_type"),
+            ["new", "suspension", "reactivation", "termination"],
+        )
+        self.assertEqual(sub.state_reason, "Moving away")
+        self.assertEqual(sub.state_date, self.d("2026-11-21"))
+        bodies = " ".join(sub.message_ids.mapped("body"))
+        self.assertIn("Suspended on", bodies)
+        self.assertIn("Invoice INV/2026/0001 unpaid", bodies)
+        self.assertIn("Paid by M-PESA", bodies)
+
+    def test_wrong_transitions_refused(self):
+        sub = self._create_subscription(self.plan_home, self.d("2026-11-01"))
+        with self.assertRaises(UserError):
+            sub.action_suspend("no")
+        sub.action_activate()
+        with self.assertRaises(UserError):
+            sub.action_reactivate("no")
+        with self.assertRaises(UserError):
+            sub.action_activate()
+        with self.assertRaises(UserError):
+            sub.unlink()
+
+    def test_event_log_is_append_only(self):
+        sub = self._active_subscription(self.plan_home, self.d("2026-11-01"))
+        event = sub.event_ids
+        self.assertEqual(event.event_type, "new")
+        self.assertEqual(event.recurring_monthly, 2999.0)
+        with self.assertRaises(UserError):
+            event.reason = "rewritten"
+        with self.assertRaises(UserError):
+            event.unlink()
+
+    def test_monthly_recurring_normalised(self):
+        weekly = self._active_subscription(self.plan_weekly, self.d("2026-11-01"))
+        # 700 a week * 52.1775 weeks / 12 months = 3043.69
+        self.assertEqual(weekly.recurring_monthly, 3043.69)
+
+    def test_smart_buttons(self):
+        sub = self._active_subscription(self.plan_home, self.d("2026-11-01"))
+        self._bill(sub, self.d("2026-12-01"))
+        self.assertEqual(sub.invoice_count, 2)
+        action = sub.action_view_invoices()
+        self.assertEqual(
+            self.env["account.move"].search(action["domain"]),
+            sub.invoice_line_ids.move_id,
+        )
+        self.assertEqual(self.customer.isp_subscription_count, 1)
+        action = self.customer.action_view_isp_subscriptions()
+        self.assertEqual(self.env["isp.subscription"].search(action["domain"]), sub)
+
+
+@tagged("post_install", "-at_install")
+class TestAccess(IspBillingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_company = cls.env["res.company"].create({"name": "Other ISP"})
+        cls.user_here = new_test_user(
+            cls.env,
+            login="isp_user_ke",
+            groups="isp_billing.group_isp_user",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+        cls.user_other = new_test_user(
+            cls.env,
+            login="isp_user_other",
+            groups="isp_billing.group_isp_user",
+            company_id=cls.other_company.id,
+            company_ids=[cls.other_company.id],
+        )
+        cls.user_plain = new_test_user(
+            cls.env,
+            login="plain_employee",
+            groups="base.group_user",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+        cls.sub = cls._active_subscription(cls.plan_home, cls.d("2026-11-01"))
+
+    @staticmethod
+    def _as(records, user):
+        return records.with_user(user).with_context(
+            allowed_company_ids=user.company_ids.ids
+        )
+
+    def test_other_company_cannot_read(self):
+        Sub = self.env["isp.subscription"]
+        domain = [("id", "=", self.sub.id)]
+        self.assertEqual(self._as(Sub, self.user_here).search(domain), self.sub)
+        self.assertFalse(self._as(Sub, self.user_other).search(domain))
+        with self.assertRaises(AccessError):
+            self._as(self.sub, self.user_other).read(["partner_id"])
+        with self.assertRaises(AccessError):
+            self._as(self.sub.event_ids, self.user_other).read(["event_type"])
+        with self.assertRaises(AccessError):
+            self._as(self.sub, self.user_other).write({"note": "hi"})
+
+    def test_rights_by_group(self):
+        self._as(self.sub, self.user_here).read(["partner_id"])
+        with self.assertRaises(AccessError):
+            self._as(self.sub, self.user_plain).read(["partner_id"])
+        with self.assertRaises(AccessError):
+            self._as(self.sub, self.user_here).unlink()
+        with self.assertRaises(AccessError):
+            self._as(self.env["isp.subscription.event"], self.user_here).create(
+                {
+                    "subscription_id": self.sub.id,
+                    "event_type": "new",
+                    "event_date": self.d("2026-11-01"),
+                }
+            )
