@@ -29,6 +29,17 @@ class AccountMove(models.Model):
     def _search_isp_subscription_ids(self, operator, value):
         return [("line_ids.isp_subscription_id", operator, value)]
 
+    def _fetch_duplicate_reference(self, matching_states=("draft", "posted")):
+        # Odoo flags customer invoices with the same amount and date as possible
+        # duplicates. Two subscription invoices never are: each bills its own
+        # period, which the database keeps unique (catch-up and consolidated
+        # invoices often share amount and date).
+        duplicates = super()._fetch_duplicate_reference(matching_states)
+        for move, others in duplicates.items():
+            if move.isp_subscription_ids:
+                duplicates[move] = others.filtered(lambda m: not m.isp_subscription_ids)
+        return duplicates
+
     def _get_mail_template(self):
         # Subscription invoices go out with the ISP's own template.
         if (

@@ -60,6 +60,8 @@ class TestBillingEngine(IspBillingCommon):
         # August, September, October, November: one invoice per period.
         self.assertEqual(len(moves), 4)
         self.assertEqual(moves.mapped("amount_total"), [2999.0] * 4)
+        # Same amount, same date, yet no "possible duplicate" warning.
+        self.assertFalse(moves.duplicated_ref_ids)
         self.assertEqual(
             sorted(sub.period_ids.mapped("date_start")),
             [
