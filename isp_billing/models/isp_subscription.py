@@ -1023,6 +1023,7 @@ class IspSubscription(models.Model):
                     """SELECT id FROM isp_subscription WHERE id = ANY(%s)
                        FOR NO KEY UPDATE SKIP LOCKED""",
                     [self.ids],
+                    log_exceptions=False,
                 )
                 locked = {row[0] for row in self.env.cr.fetchall()}
         except CONCURRENCY_ERRORS as error:
@@ -1164,7 +1165,8 @@ class IspSubscription(models.Model):
                     SQL(
                         "%s FOR NO KEY UPDATE OF isp_subscription SKIP LOCKED",
                         query.select(SQL.identifier("isp_subscription", "id")),
-                    )
+                    ),
+                    log_exceptions=False,
                 )
                 ids = [row[0] for row in self.env.cr.fetchall()]
         except CONCURRENCY_ERRORS as error:
