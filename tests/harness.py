@@ -52,11 +52,16 @@ ODOO_MISSING_MSG = (
 RUNTIME_APT_PACKAGES = ["wkhtmltopdf"]
 # Debian packages the tests need on top: chromium runs Odoo's JS tours
 # (HttpCase.start_tour); without it every tour is *skipped*, which tests/run
-# reports as a failure.
-TEST_APT_PACKAGES = [*RUNTIME_APT_PACKAGES, "chromium"]
-# Hook for isp_radius: its tests run a real FreeRADIUS 3.2 on PostgreSQL
-# (shared facts/freeradius.md §1). When the add-on lands, extend the list:
-#   TEST_APT_PACKAGES += ["freeradius", "freeradius-postgresql", "freeradius-utils"]
+# reports as a failure. The tests of isp_radius run a real FreeRADIUS 3.2 on
+# PostgreSQL (rlm_sql_postgresql, and its schema.sql); freeradius-utils brings
+# radclient / radtest for debugging by hand.
+TEST_APT_PACKAGES = [
+    *RUNTIME_APT_PACKAGES,
+    "chromium",
+    "freeradius",
+    "freeradius-postgresql",
+    "freeradius-utils",
+]
 
 # Python requirements: the add-ons' own, then the test-only ones.
 RUNTIME_REQUIREMENTS = [REPO_ROOT / "requirements.txt"]
