@@ -16,6 +16,10 @@ def test_demo_subscriptions_in_every_state(odoo_registry):
         # Every running subscription has been billed up to today by the demo run.
         assert all(sub.period_ids for sub in billed)
         assert all(len(sub.account_number) == 9 for sub in subs)
+        if "isp.radius.nas" in odoo_registry:
+            # isp_radius installed after the demo: its hook gave credentials.
+            assert all(sub.radius_username for sub in subs)
+            assert all(len(sub.radius_password) == 12 for sub in subs)
 
 
 def test_invoice_pdf_rendered_by_wkhtmltopdf(odoo_registry):

@@ -1,0 +1,47 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+
+class IspRadiusSession(models.Model):
+    """Odoo's copy of a RADIUS accounting session, as last imported: its totals
+    are what the next import subtracts, so each byte is counted once."""
+
+    _name = "isp.radius.session"
+    _description = "RADIUS session"
+    _order = "date_start desc, id desc"
+    _rec_name = "session_id"
+
+    company_id = fields.Many2one("res.company", required=True, index=True)
+    unique_id = fields.Char(required=True, help="radacct.acctuniqueid")
+    username = fields.Char(required=True, index=True)
+    subscription_id = fields.Many2one(
+        "isp.subscription", index=True, ondelete="set null"
+    )
+    nas_ip = fields.Char(string="NAS")
+    session_id = fields.Char(string="Session")
+    framed_ip = fields.Char(string="IP address")
+    date_start = fields.Datetime(string="Started")
+    date_update = fields.Datetime(string="Last update")
+    date_stop = fields.Datetime(string="Stopped")
+    bytes_in = fields.Float(string="Upload (bytes)", digits=(20, 0))
+    bytes_out = fields.Float(string="Download (bytes)", digits=(20, 0))
+    session_time = fields.Float(string="Online (s)", digits=(20, 0))
+    terminate_cause = fields.Char()
+    online = fields.Boolean(compute="_compute_online", search="_search_online")
+
+    _sql_constraints = [
+        (
+            "unique_id_company_unique",
+            "unique(company_id, unique_id)",
+            "One row per accounting session.",
+        ),
+    ]
+
+    def _compute_online(self):
+        for session in self:
+            session.online = not session.date_stop
+
+    def _search_online(self, operator, value):
+        online = (operator == "=") == bool(value)
+        return [("date_stop", "=" if online else "!=", False)]

@@ -1,0 +1,574 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import ipaddress
+import logging
+import math
+import re
+import secrets
+import string
+
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.modules.registry import Registry
+from odoo.tools import format_date
+
+from .isp_radius import IspRadiusUnavailable, radius_packet
+from .isp_radius_usage import BYTES_PER_GB
+
+_logger = logging.getLogger(__name__)
+
+# What FreeRADIUS's rlm_sql leaves unescaped in its queries (its default
+# safe_characters, without the space that filter_username rejects): a username
+# with any other character would never match its radcheck rows.
+USERNAME_RE = re.compile(r"^[A-Za-z0-9@._:/-]{1,64}$")
+MAC_RE = re.compile(r"^([0-9A-F]{2}[:-]){5}[0-9A-F]{2}$")
+RADIUS_FIELDS = {
+    "radius_username",
+    "radius_password",
+    "radius_static_ip",
+    "radius_mac",
+    "radius_simultaneous_use",
+}
+PUSH_KEY = "isp_radius.push"
+
+
+class IspSubscription(models.Model):
+    _inherit = "isp.subscription"
+
+    radius_username = fields.Char(
+        string="RADIUS username",
+        copy=False,
+        index=True,
+        tracking=True,
+        help="PPPoE / hotspot login. Default: the account number in lower case.",
+    )
+    radius_password = fields.Char(
+        string="RADIUS password",
+        copy=False,
+        groups="isp_billing.group_isp_user",
+        help="Generated when the subscription is created.",
+    )
+    radius_static_ip = fields.Char(string="Static IP", tracking=True)
+    radius_mac = fields.Char(
+        string="MAC binding", help="Only this device (Calling-Station-Id) may log in."
+    )
+    radius_simultaneous_use = fields.Integer(string="Simultaneous logins", default=1)
+    radius_fup_active = fields.Boolean(
+        string="Fair-use speed", readonly=True, copy=False
+    )
+    radius_alert_period = fields.Date(readonly=True, copy=False)
+    radius_alert_level = fields.Integer(
+        string="Usage alert sent (%)", readonly=True, copy=False
+    )
+    radius_sync_state = fields.Selection(
+        [
+            ("synced", "In FreeRADIUS"),
+            ("pending", "Change pending"),
+            ("error", "FreeRADIUS unreachable"),
+        ],
+        string="RADIUS",
+        readonly=True,
+        copy=False,
+    )
+    radius_sync_error = fields.Text(readonly=True, copy=False)
+    radius_synced_at = fields.Datetime(readonly=True, copy=False)
+    radius_session_ids = fields.One2many(
+        "isp.radius.session", "subscription_id", string="Sessions"
+    )
+    radius_usage_ids = fields.One2many(
+        "isp.radius.usage", "subscription_id", string="Usage"
+    )
+    radius_online = fields.Boolean(string="Online", compute="_compute_radius_usage_now")
+    radius_period_gb = fields.Float(
+        string="Used this period (GB)",
+        compute="_compute_radius_usage_now",
+        digits=(16, 3),
+    )
+
+    _sql_constraints = [
+        (
+            "radius_username_unique",
+            "unique(radius_username)",
+            "This RADIUS username is taken.",
+        ),
+    ]
+
+    def _compute_radius_usage_now(self):
+        for sub in self:
+            sub.radius_online = bool(
+                sub.radius_session_ids.filtered(lambda s: not s.date_stop)
+            )
+            start, end = sub._radius_current_period()
+            sub.radius_period_gb = (
+                sub._radius_used_bytes(start, end) / BYTES_PER_GB if start else 0.0
+            )
+
+    @api.constrains(*RADIUS_FIELDS)
+    def _check_radius_fields(self):
+        for sub in self:
+            if sub.radius_username and not USERNAME_RE.match(sub.radius_username):
+                raise ValidationError(
+                    self.env._(
+                        "RADIUS username %(username)r can only use letters A-Z, "
+                        "digits and @ . _ : / - (no spaces, quotes or accents), at "
+                        "most 64 characters: FreeRADIUS would never match it.",
+                        username=sub.radius_username,
+                    )
+                )
+            if sub.radius_static_ip:
+                try:
+                    ipaddress.IPv4Address(sub.radius_static_ip)
+                except ValueError as error:
+                    raise ValidationError(
+                        self.env._(
+                            "%(ip)s is not an IPv4 address.", ip=sub.radius_static_ip
+                        )
+                    ) from error
+            if sub.radius_mac and not MAC_RE.match(sub.radius_mac):
+                raise ValidationError(
+                    self.env._(
+                        "%(mac)s is not a MAC address like AA:BB:CC:DD:EE:FF.",
+                        mac=sub.radius_mac,
+                    )
+                )
+            if sub.radius_simultaneous_use < 1:
+                raise ValidationError(
+                    self.env._("At least one simultaneous login is needed.")
+                )
+
+    # ------------------------------------------------------------------
+    # CRUD: credentials, and a push after every change FreeRADIUS must know
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _radius_new_password(self):
+        alphabet = string.ascii_letters + string.digits
+        return "".join(secrets.choice(alphabet) for __ in range(12))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("radius_mac"):
+                vals["radius_mac"] = vals["radius_mac"].upper().replace("-", ":")
+            vals.setdefault("radius_password", self._radius_new_password())
+        subs = super().create(vals_list)
+        for sub in subs.filtered(lambda s: not s.radius_username):
+            sub.radius_username = sub.account_number.lower()
+        return subs
+
+    def write(self, vals):
+        if vals.get("radius_mac"):
+            vals = dict(vals, radius_mac=vals["radius_mac"].upper().replace("-", ":"))
+        old_usernames = (
+            {sub.id: sub.radius_username for sub in self}
+            if "radius_username" in vals
+            else {}
+        )
+        res = super().write(vals)
+        if RADIUS_FIELDS & set(vals):
+            running = self.filtered(lambda s: s.state in ("active", "suspended"))
+            renamed = [
+                old
+                for sub in running
+                if (old := old_usernames.get(sub.id)) and old != sub.radius_username
+            ]
+            running._radius_push(forget=renamed)
+        return res
+
+    # ------------------------------------------------------------------
+    # Billing-side hooks
+    # ------------------------------------------------------------------
+
+    def _isp_state_changed(self, old_states, reason):
+        res = super()._isp_state_changed(old_states, reason)
+        actions = {}
+        for sub in self:
+            old = old_states.get(sub.id)
+            if sub.state == "suspended":
+                actions[sub.id] = "suspend"
+            elif sub.state == "active" and old == "suspended":
+                actions[sub.id] = "reconnect"
+            elif sub.state == "terminated":
+                actions[sub.id] = "disconnect"
+            else:
+                actions[sub.id] = None
+        self._radius_push(actions=actions)
+        return res
+
+    def _change_plan(self, new_plan, date, reason=False, today=None):
+        old_plan = self.plan_id
+        move = super()._change_plan(new_plan, date, reason=reason, today=today)
+        if self.plan_id != old_plan and self.state in ("active", "suspended"):
+            self.radius_fup_active = False
+            self._radius_push(
+                actions={self.id: "rate" if self.state == "active" else None}
+            )
+        return move
+
+    def _radius_used_bytes(self, date_start, date_end):
+        self.ensure_one()
+        groups = (
+            self.env["isp.radius.usage"]
+            .sudo()
+            ._read_group(
+                [
+                    ("subscription_id", "=", self.id),
+                    ("date", ">=", date_start),
+                    ("date", "<", date_end),
+                ],
+                [],
+                ["bytes_in:sum", "bytes_out:sum"],
+            )
+        )
+        bytes_in, bytes_out = groups[0] if groups else (0, 0)
+        return (bytes_in or 0) + (bytes_out or 0)
+
+    def _radius_current_period(self):
+        """The billed period that contains today, ``(start, end)`` or
+        ``(None, None)``."""
+        self.ensure_one()
+        periods = self.period_ids.filtered(
+            lambda p: p.date_start <= self._today() < p.date_end
+        )
+        period = periods[:1]
+        return (period.date_start, period.date_end) if period else (None, None)
+
+    def _isp_usage_invoice_line_vals(self, date_start, date_end):
+        """Override of `isp_billing`: bill data over the plan's allowance, in
+        whole blocks, in arrears."""
+        lines = super()._isp_usage_invoice_line_vals(date_start, date_end)
+        plan = self.plan_id.product_tmpl_id
+        if plan.isp_usage_policy != "overage" or plan.isp_data_unlimited:
+            return lines
+        used = self._radius_used_bytes(date_start, date_end)
+        allowance = plan.isp_data_allowance_gb * BYTES_PER_GB
+        over = used - allowance
+        if over <= 0:
+            return lines
+        block = plan.isp_overage_block_gb * BYTES_PER_GB
+        blocks = math.ceil(over / block)
+        product = plan.isp_overage_product_id
+        price = (
+            self.pricelist_id._get_product_price(
+                product, blocks, currency=self.currency_id, date=date_end
+            )
+            if self.pricelist_id
+            else product.lst_price
+        )
+        name = self.env._(
+            "%(product)s, %(start)s to %(end)s: %(used).3f GB used, %(allowance)g GB "
+            "included, %(over).3f GB over = %(blocks)s block(s) of %(block)g GB",
+            product=product.display_name,
+            start=format_date(self.env, date_start),
+            end=format_date(self.env, date_end),
+            used=used / BYTES_PER_GB,
+            allowance=plan.isp_data_allowance_gb,
+            over=over / BYTES_PER_GB,
+            blocks=blocks,
+            block=plan.isp_overage_block_gb,
+        )
+        return lines + [
+            {
+                "product_id": product.id,
+                "name": name,
+                "quantity": blocks,
+                "price_unit": price,
+            }
+        ]
+
+    # ------------------------------------------------------------------
+    # Push to FreeRADIUS after the transaction commits
+    # ------------------------------------------------------------------
+
+    def _radius_push(self, actions=None, forget=()):
+        """Send this transaction's changes to FreeRADIUS once it has committed.
+
+        The subscriptions are marked *Change pending* now; after the commit their
+        FreeRADIUS rows are rewritten, then the live sessions get the CoA or
+        Disconnect that ``actions`` asks for. When FreeRADIUS is unreachable the
+        change stays pending and the reconciliation job applies it later.
+
+        :param dict actions: ``{subscription id: "suspend" | "reconnect" |
+            "disconnect" | "rate" | None}``
+        :param list forget: former usernames whose rows must go
+        """
+        # Only where the company has a FreeRADIUS database to push to.
+        subs = self.filtered(
+            lambda s: s.radius_username and s.company_id.sudo().isp_radius_dsn
+        )
+        if not subs:
+            return
+        subs.sudo().write({"radius_sync_state": "pending"})
+        data = self.env.cr.postcommit.data
+        if PUSH_KEY not in data:
+            data[PUSH_KEY] = {"ids": set(), "actions": {}, "forget": set()}
+            dbname = self.env.cr.dbname
+            payload = data[PUSH_KEY]
+            context = {"lang": self.env.lang}
+
+            @self.env.cr.postcommit.add
+            def push():
+                registry = Registry(dbname)
+                with registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, context)
+                    env["isp.subscription"].browse(
+                        payload["ids"]
+                    ).exists()._radius_sync(payload["actions"], payload["forget"])
+
+        data[PUSH_KEY]["ids"].update(subs.ids)
+        data[PUSH_KEY]["forget"].update(forget)
+        for sub_id, action in (actions or {}).items():
+            if action or sub_id not in data[PUSH_KEY]["actions"]:
+                data[PUSH_KEY]["actions"][sub_id] = action
+
+    def _radius_sync(self, actions=None, forget=()):
+        """Write these subscriptions' rows to FreeRADIUS now, then act on their
+        live sessions. Runs after the commit (see ``_radius_push``) or from the
+        reconciliation job; never raises for an unreachable FreeRADIUS."""
+        actions = actions or {}
+        gateway = self.env["isp.radius"]
+        for company, subs in self.sudo().grouped("company_id").items():
+            if not company.isp_radius_dsn:
+                subs.write(
+                    {
+                        "radius_sync_state": "error",
+                        "radius_sync_error": self.env._(
+                            "No FreeRADIUS database is set for %(company)s "
+                            "(Settings > ISP).",
+                            company=company.name,
+                        ),
+                    }
+                )
+                continue
+            try:
+                if forget:
+                    gone = self.browse()
+                    gateway._reconcile(company, gone, extra_usernames=forget)
+                gateway._reconcile(company, subs)
+            except IspRadiusUnavailable as error:
+                message = error.args[0]
+                _logger.warning("RADIUS push postponed: %s", message)
+                subs.write({"radius_sync_state": "error", "radius_sync_error": message})
+                continue
+            subs.write(
+                {
+                    "radius_sync_state": "synced",
+                    "radius_sync_error": False,
+                    "radius_synced_at": fields.Datetime.now(),
+                }
+            )
+            for sub in subs:
+                if actions.get(sub.id):
+                    sub._radius_act(actions[sub.id])
+
+    def action_radius_sync(self):
+        """Button and list action: write these subscriptions' rows to FreeRADIUS
+        now (no CoA, no disconnect)."""
+        self.filtered("radius_username")._radius_sync()
+        return True
+
+    # ------------------------------------------------------------------
+    # CoA / Disconnect
+    # ------------------------------------------------------------------
+
+    def _radius_act(self, action):
+        """Bring the subscriber's live sessions in line: a CoA with the new speed,
+        or a Disconnect so the next login gets the new rows. Each answer (ACK, NAK
+        with its cause, no answer) goes on the chatter."""
+        self.ensure_one()
+        gateway = self.env["isp.radius"]
+        company = self.company_id
+        try:
+            sessions = gateway._open_sessions(company, [self.radius_username])
+        except IspRadiusUnavailable as error:
+            self.message_post(body=error.args[0], subtype_xmlid="mail.mt_note")
+            return
+        all_nas = (
+            self.env["isp.radius.nas"].sudo().search([("company_id", "=", company.id)])
+        )
+        for session in sessions:
+            nas = all_nas.filtered(lambda n, ip=session["nas_ip"]: n.ip_address == ip)
+            if not nas:
+                self.message_post(
+                    body=self.env._(
+                        "Session %(session)s is on %(ip)s, which is not a known NAS: "
+                        "nothing sent.",
+                        session=session["session_id"],
+                        ip=session["nas_ip"],
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+                continue
+            attributes = {
+                "User-Name": self.radius_username,
+                "Acct-Session-Id": session["session_id"],
+                "NAS-IP-Address": session["nas_ip"],
+                "Framed-IP-Address": session["framed_ip"],
+            }
+            coa = self._radius_coa_attributes(action, nas[:1])
+            if coa:
+                result = self._radius_request(nas[:1], "coa", {**attributes, **coa})
+                if result == "ack":
+                    continue
+            self._radius_request(nas[:1], "disconnect", attributes)
+
+    def _radius_coa_attributes(self, action, nas):
+        """Attributes of a CoA that can replace a disconnect, else ``None``."""
+        gateway = self.env["isp.radius"]
+        company = self.company_id
+        if action == "rate":
+            plan = self.plan_id.product_tmpl_id
+            down, up = (
+                (plan.isp_fup_download_mbps, plan.isp_fup_upload_mbps)
+                if self.radius_fup_active
+                else (plan.isp_download_mbps, plan.isp_upload_mbps)
+            )
+        elif (
+            action == "suspend"
+            and company.isp_radius_suspend_policy == "walled_garden"
+            and nas.nas_type == "mikrotik"
+        ):
+            down = up = company.isp_radius_garden_mbps
+        else:
+            return None
+        rows = gateway._rate_attributes(down, up, company)
+        return {
+            name: value for name, __, value in rows if name in ("Mikrotik-Rate-Limit",)
+        }
+
+    def _radius_request(self, nas, kind, attributes):
+        code = (
+            radius_packet.CoARequest
+            if kind == "coa"
+            else radius_packet.DisconnectRequest
+        )
+        result, cause = self.env["isp.radius"]._radius_send(nas, code, attributes)
+        label = "CoA-Request" if kind == "coa" else "Disconnect-Request"
+        outcome = {
+            "ack": self.env._("acknowledged (ACK)"),
+            "nak": self.env._("refused (NAK: %(cause)s)", cause=cause or "-"),
+            "timeout": self.env._(
+                "no answer: the NAS is down or the shared secret does not match"
+            ),
+        }[result]
+        self.message_post(
+            body=self.env._(
+                "%(request)s to %(nas)s (%(ip)s) for session %(session)s: %(outcome)s",
+                request=label,
+                nas=nas.name,
+                ip=nas.ip_address,
+                session=attributes.get("Acct-Session-Id"),
+                outcome=outcome,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        return result
+
+    # ------------------------------------------------------------------
+    # Jobs
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_radius_reconcile(self):
+        """Apply pending changes, then make every company's FreeRADIUS tables
+        equal to Odoo's view, and note the drift found and fixed."""
+        companies = (
+            self.env["res.company"].sudo().search([("isp_radius_dsn", "!=", False)])
+        )
+        for company in companies:
+            try:
+                drift = self.env["isp.radius"]._reconcile(company)
+            except IspRadiusUnavailable as error:
+                _logger.warning("RADIUS reconciliation postponed: %s", error.args[0])
+                company.isp_radius_last_reconcile = self.env._(
+                    "%(date)s: FreeRADIUS unreachable: %(error)s",
+                    date=fields.Datetime.now(),
+                    error=error.args[0],
+                )
+                continue
+            self.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("radius_sync_state", "in", ("pending", "error")),
+                ]
+            ).write(
+                {
+                    "radius_sync_state": "synced",
+                    "radius_sync_error": False,
+                    "radius_synced_at": fields.Datetime.now(),
+                }
+            )
+            company.isp_radius_last_reconcile = self.env._(
+                "%(date)s: %(users)s user rows, %(groups)s group rows, %(nas)s NAS "
+                "rows fixed",
+                date=fields.Datetime.now(),
+                **drift,
+            )
+        return True
+
+    @api.model
+    def _cron_radius_import(self):
+        """Import accounting, then act on usage: alerts at 80 % and 100 % of
+        the allowance, fair-use speed over it, full speed back next period."""
+        companies = (
+            self.env["res.company"].sudo().search([("isp_radius_dsn", "!=", False)])
+        )
+        for company in companies:
+            try:
+                self.env["isp.radius"]._import_accounting(company)
+            except IspRadiusUnavailable as error:
+                _logger.warning("RADIUS accounting import postponed: %s", error.args[0])
+                continue
+            self.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "active"),
+                    ("plan_id.isp_data_unlimited", "=", False),
+                ]
+            )._radius_check_usage()
+        return True
+
+    def _radius_check_usage(self):
+        template = self.env.ref("isp_radius.mail_template_usage_alert")
+        for sub in self:
+            start, end = sub._radius_current_period()
+            if not start:
+                continue
+            plan = sub.plan_id.product_tmpl_id
+            if sub.radius_alert_period != start:
+                # A new period: full speed again, alerts re-armed.
+                restore = sub.radius_fup_active
+                sub.write(
+                    {
+                        "radius_alert_period": start,
+                        "radius_alert_level": 0,
+                        "radius_fup_active": False,
+                    }
+                )
+                if restore:
+                    sub._radius_push(actions={sub.id: "rate"})
+            allowance = plan.isp_data_allowance_gb * BYTES_PER_GB
+            used = sub._radius_used_bytes(start, end)
+            level = 100 if used >= allowance else 80 if used >= 0.8 * allowance else 0
+            if level > sub.radius_alert_level:
+                sub.radius_alert_level = level
+                template.with_context(
+                    isp_used_gb=round(used / BYTES_PER_GB, 3),
+                    isp_level=level,
+                ).send_mail(sub.id)
+            if (
+                level == 100
+                and plan.isp_usage_policy == "fup"
+                and not sub.radius_fup_active
+            ):
+                sub.radius_fup_active = True
+                sub.message_post(
+                    body=self.env._(
+                        "Allowance of %(gb)g GB used up on %(date)s: fair-use speed "
+                        "until the next period.",
+                        gb=plan.isp_data_allowance_gb,
+                        date=format_date(self.env, sub._today()),
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+                sub._radius_push(actions={sub.id: "rate"})

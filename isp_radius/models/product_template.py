@@ -1,0 +1,71 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ProductTemplate(models.Model):
+    _inherit = "product.template"
+
+    isp_usage_policy = fields.Selection(
+        [
+            ("none", "Nothing"),
+            ("overage", "Bill the overage"),
+            ("fup", "Fair use: slow down"),
+        ],
+        string="Over the allowance",
+        default="none",
+        required=True,
+        help="What happens when a subscriber uses more than the data allowance: "
+        "bill the extra data in arrears, or drop to the fair-use speed until the "
+        "next period.",
+    )
+    isp_overage_product_id = fields.Many2one(
+        "product.product",
+        string="Overage product",
+        help="Its sales price is the price of one block.",
+    )
+    isp_overage_block_gb = fields.Float(
+        string="Overage block (GB)",
+        default=1.0,
+        digits=(12, 3),
+        help="Extra data is billed in whole blocks of this size, rounded up.",
+    )
+    isp_fup_download_mbps = fields.Float(string="Fair-use download (Mbps)")
+    isp_fup_upload_mbps = fields.Float(string="Fair-use upload (Mbps)")
+
+    @api.constrains(
+        "isp_usage_policy",
+        "isp_overage_product_id",
+        "isp_overage_block_gb",
+        "isp_fup_download_mbps",
+        "isp_data_unlimited",
+    )
+    def _check_isp_usage_policy(self):
+        for plan in self.filtered("isp_is_plan"):
+            if plan.isp_usage_policy != "none" and plan.isp_data_unlimited:
+                raise ValidationError(
+                    self.env._(
+                        "Plan %(plan)s has unlimited data: it has no allowance to "
+                        "go over.",
+                        plan=plan.name,
+                    )
+                )
+            if plan.isp_usage_policy == "overage" and (
+                not plan.isp_overage_product_id or plan.isp_overage_block_gb <= 0
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Plan %(plan)s bills the overage: set the overage product "
+                        "and a block size above zero.",
+                        plan=plan.name,
+                    )
+                )
+            if plan.isp_usage_policy == "fup" and plan.isp_fup_download_mbps <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "Plan %(plan)s slows down over its allowance: set the "
+                        "fair-use speed.",
+                        plan=plan.name,
+                    )
+                )

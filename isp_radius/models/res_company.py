@@ -1,0 +1,49 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    isp_radius_dsn = fields.Char(
+        string="FreeRADIUS database",
+        groups="base.group_system",
+        help="libpq connection string of FreeRADIUS's SQL database, e.g. "
+        "'host=radius-db port=5432 dbname=radius user=odoo password=...'.",
+    )
+    isp_radius_suspend_policy = fields.Selection(
+        [
+            ("reject", "Reject the login"),
+            ("walled_garden", "Walled garden"),
+        ],
+        string="Suspended subscribers",
+        default="reject",
+        required=True,
+    )
+    isp_radius_garden_mbps = fields.Float(
+        string="Walled garden speed (Mbps)", default=0.25, digits=(12, 2)
+    )
+    isp_radius_garden_pool = fields.Char(
+        string="Walled garden address pool", help="Framed-Pool of suspended logins."
+    )
+    isp_radius_garden_address_list = fields.Char(
+        string="Walled garden address list",
+        help="MikroTik address list (Mikrotik-Address-List) of suspended logins.",
+    )
+    isp_radius_interim_interval = fields.Integer(
+        string="Accounting interim interval (s)", default=300
+    )
+    isp_radius_stale_minutes = fields.Integer(
+        string="Stale session after (min)",
+        default=15,
+        help="An open session without accounting for this long is closed.",
+    )
+    isp_radius_coa_timeout = fields.Integer(string="CoA timeout (s)", default=2)
+    isp_radius_coa_retries = fields.Integer(string="CoA tries", default=2)
+    isp_radius_last_reconcile = fields.Char(
+        string="Last reconciliation", readonly=True, copy=False
+    )
+    isp_radius_import_watermark = fields.Datetime(
+        string="Accounting imported until", readonly=True, copy=False
+    )

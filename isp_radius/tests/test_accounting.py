@@ -1,0 +1,187 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import time
+import uuid
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import IspRadiusCommon
+
+GB = 10**9
+WRAP = 2**32
+
+
+@tagged("post_install", "-at_install")
+class TestAccountingImport(IspRadiusCommon):
+    def _usage(self, username):
+        usage = self.env["isp.radius.usage"].search([("username", "=", username)])
+        return (
+            sum(usage.mapped("bytes_in")),
+            sum(usage.mapped("bytes_out")),
+            sum(usage.mapped("session_time")),
+        )
+
+    def _import(self):
+        return self.env["isp.radius"]._import_accounting(self.company)
+
+    def test_interims_counted_once_with_gigawords(self):
+        sub = self._provisioned(self.plan_home)
+        user, session = sub.radius_username, uuid.uuid4().hex[:12]
+        self.accounting("Start", user, session)
+        # 1 GiB + 1000 in, 2 * 4 GiB + 2000 out
+        self.accounting(
+            "Interim-Update", user, session, WRAP + 1000, 2 * WRAP + 2000, 60
+        )
+        self._import()
+        self.assertEqual(self._usage(user), (WRAP + 1000, 2 * WRAP + 2000, 60))
+        # The same interim again (a NAS retry), then an import: nothing added.
+        self.accounting(
+            "Interim-Update", user, session, WRAP + 1000, 2 * WRAP + 2000, 60
+        )
+        self._import()
+        self._import()
+        self.assertEqual(self._usage(user), (WRAP + 1000, 2 * WRAP + 2000, 60))
+        self.accounting("Stop", user, session, 3 * WRAP + 5000, 4 * WRAP + 7000, 120)
+        self._import()
+        self.assertEqual(self._usage(user), (3 * WRAP + 5000, 4 * WRAP + 7000, 120))
+        usage = self.env["isp.radius.usage"].search([("username", "=", user)])
+        self.assertEqual(usage.subscription_id, sub)
+        session_row = self.env["isp.radius.session"].search([("username", "=", user)])
+        self.assertTrue(session_row.date_stop)
+
+    def test_out_of_order_stop_without_start_and_counter_wrap(self):
+        sub = self._provisioned(self.plan_home)
+        user = sub.radius_username
+        # A Stop whose Start was lost: FreeRADIUS still records the session.
+        self.accounting("Stop", user, "lost-start", 300, 400, session_time=30)
+        # A NAS without Gigawords: its 32-bit counter wraps between two interims.
+        session = uuid.uuid4().hex[:12]
+        self.accounting("Start", user, session)
+        self.accounting("Interim-Update", user, session, WRAP - 100, 0, session_time=10)
+        self._import()
+        self.accounting("Interim-Update", user, session, 50, 0, session_time=20)
+        self._import()
+        # An older interim arriving late: must not take anything back, nor count
+        # again what comes after it.
+        self.accounting("Interim-Update", user, session, 10, 0, session_time=15)
+        self._import()
+        self.accounting("Stop", user, session, 80, 0, session_time=40)
+        self._import()
+        # in: 300 + (2^32 - 100) + 150 (through the wrap) + 30; out: 400
+        # online: 30 + 40 s
+        self.assertEqual(self._usage(user), (300 + WRAP - 100 + 150 + 30, 400, 70))
+
+    def test_unknown_usernames_kept_and_reported(self):
+        stranger = f"stranger-{uuid.uuid4().hex[:8]}"
+        self.accounting("Stop", stranger, "s1", 123, 456, session_time=5)
+        self._import()
+        usage = self.env["isp.radius.usage"].search([("username", "=", stranger)])
+        self.assertEqual((usage.bytes_in, usage.bytes_out), (123, 456))
+        self.assertFalse(usage.subscription_id)
+        self.assertIn(
+            usage,
+            self.env["isp.radius.usage"].search([("subscription_id", "=", False)]),
+        )
+
+    def test_stale_sessions_closed_so_the_user_can_log_in(self):
+        sub = self._provisioned(self.plan_home)
+        user = sub.radius_username
+        an_hour_ago = int(time.time()) - 3600
+        self.accounting("Start", user, "stale-1", Event_Timestamp=an_hour_ago)
+        # Simultaneous-Use 1: the open session blocks a new login.
+        accepted, reply = self.authenticate(user, sub.radius_password)
+        self.assertFalse(accepted)
+        result = self._import()
+        self.assertGreaterEqual(result["closed"], 1)
+        self.assertEqual(
+            self.radius_query(
+                "SELECT acctterminatecause FROM radacct WHERE username = %s", [user]
+            ),
+            [("Stale-Session",)],
+        )
+        accepted, __ = self.authenticate(user, sub.radius_password)
+        self.assertTrue(accepted)
+
+    def test_import_survives_radius_down(self):
+        self.company.isp_radius_dsn = "host=127.0.0.1 port=9 dbname=radius"
+        watermark = self.company.isp_radius_import_watermark
+        with self.assertLogs(
+            "odoo.addons.isp_radius.models.isp_subscription", "WARNING"
+        ):
+            self.env["isp.subscription"]._cron_radius_import()
+        self.assertEqual(self.company.isp_radius_import_watermark, watermark)
+
+
+@tagged("post_install", "-at_install")
+class TestUsageBilling(IspRadiusCommon):
+    def test_overage_billed_in_arrears(self):
+        today = fields.Date.context_today(self.env["isp.subscription"])
+        start = today - timedelta(days=3)
+        sub = self._create_subscription(self.plan_overage, start)
+        sub.action_activate()
+        sub._radius_sync()
+        first = self._bill(sub, start)
+        self.assertMoveAmounts(first, 1500.0, 0.0, 1500.0)
+        # 7.25 GB used today through real accounting: 3 GB up, 4.25 GB down.
+        user, session = sub.radius_username, "overage-1"
+        self.accounting("Start", user, session)
+        self.accounting("Stop", user, session, 3 * GB, 4_250_000_000, session_time=9)
+        self.env["isp.radius"]._import_accounting(self.company)
+        self.assertAlmostEqual(sub.radius_period_gb, 7.25)
+        second = self._bill(sub, sub.next_invoice_date)
+        # Plan 1500 in advance; over 5 GB by 2.25 GB -> 3 blocks of 1 GB x 100
+        self.assertMoveAmounts(second, 1800.0, 0.0, 1800.0)
+        line = second.invoice_line_ids.filtered(
+            lambda line: line.product_id == self.overage
+        )
+        self.assertEqual((line.quantity, line.price_unit), (3.0, 100.0))
+        self.assertIn("7.250 GB used, 5 GB included, 2.250 GB over", line.name)
+
+    def test_under_allowance_bills_no_overage(self):
+        today = fields.Date.context_today(self.env["isp.subscription"])
+        sub = self._create_subscription(self.plan_overage, today - timedelta(days=3))
+        sub.action_activate()
+        sub._radius_sync()
+        self._bill(sub, sub.date_start)
+        self.accounting("Stop", sub.radius_username, "small", GB, GB, session_time=9)
+        self.env["isp.radius"]._import_accounting(self.company)
+        second = self._bill(sub, sub.next_invoice_date)
+        self.assertMoveAmounts(second, 1500.0, 0.0, 1500.0)
+
+    def test_alerts_and_fair_use(self):
+        today = fields.Date.context_today(self.env["isp.subscription"])
+        sub = self._create_subscription(self.plan_fup, today - timedelta(days=3))
+        sub.action_activate()
+        sub._radius_sync()
+        self._bill(sub, sub.date_start)
+        user = sub.radius_username
+        # 8.5 GB of 10: the 80 % alert.
+        self.accounting("Stop", user, "fup-1", 4 * GB, 4_500_000_000, session_time=9)
+        self.env["isp.radius"]._import_accounting(self.company)
+        sub._radius_check_usage()
+        self.assertEqual(sub.radius_alert_level, 80)
+        self.assertFalse(sub.radius_fup_active)
+        mails = self.env["mail.mail"].search(
+            [("model", "=", "isp.subscription"), ("res_id", "=", sub.id)]
+        )
+        self.assertEqual(len(mails), 1)
+        self.assertIn("80% of your data used", mails.subject)
+        # 11 GB: the 100 % alert and the fair-use speed in FreeRADIUS.
+        self.accounting("Stop", user, "fup-2", GB, 1_500_000_000, session_time=9)
+        self.env["isp.radius"]._import_accounting(self.company)
+        sub._radius_check_usage()
+        self.assertEqual(sub.radius_alert_level, 100)
+        self.assertTrue(sub.radius_fup_active)
+        sub._radius_sync()
+        __, reply = self.authenticate(user, sub.radius_password)
+        self.assertEqual(reply["Mikrotik-Rate-Limit"], ["0.5M/1M"])
+        # A check again sends nothing more.
+        sub._radius_check_usage()
+        self.assertEqual(
+            self.env["mail.mail"].search_count(
+                [("model", "=", "isp.subscription"), ("res_id", "=", sub.id)]
+            ),
+            2,
+        )
