@@ -16,12 +16,10 @@ from pathlib import Path
 
 import psycopg2
 from pyrad import packet
-from pyrad.client import Client
 
 from odoo import Command
 
 from odoo.addons.isp_billing.tests.common import IspBillingCommon
-from odoo.addons.isp_radius.models.isp_radius import _dictionary
 
 REPO_TESTS = Path(__file__).resolve().parents[2] / "tests"
 
@@ -36,13 +34,25 @@ def radius_env(name):
     return value
 
 
-def nas_simulator_module():
-    """The NAS simulator of the repository's tests/ (a pyrad CoA server)."""
+def _repo_tests_on_path():
     if str(REPO_TESTS) not in sys.path:
         sys.path.insert(0, str(REPO_TESTS))
+
+
+def nas_simulator_module():
+    """The NAS simulator of the repository's tests/ (a pyrad CoA server)."""
+    _repo_tests_on_path()
     import nas_simulator  # noqa: PLC0415
 
     return nas_simulator
+
+
+def radius_services_module():
+    """The FreeRADIUS helpers of the repository's tests/ (a NAS client)."""
+    _repo_tests_on_path()
+    import radius_services  # noqa: PLC0415
+
+    return radius_services
 
 
 class IspRadiusCommon(IspBillingCommon):
@@ -109,27 +119,10 @@ class IspRadiusCommon(IspBillingCommon):
 
     # -- acting as a NAS towards FreeRADIUS -------------------------------------
 
-    def radius_client(self, secret=None):
-        client = Client(
-            server="127.0.0.1",
-            authport=self.auth_port,
-            acctport=self.acct_port,
-            secret=(secret or self.radius_secret).encode(),
-            dict=_dictionary(),
-        )
-        client.timeout = 2
-        client.retries = 1
-        return client
-
     def authenticate(self, username, password):
         """PAP Access-Request; return ``(accepted, reply attributes)``."""
-        client = self.radius_client()
-        request = client.CreateAuthPacket(code=packet.AccessRequest, User_Name=username)
-        request["User-Password"] = request.PwCrypt(password)
-        request["NAS-IP-Address"] = "127.0.0.1"
-        reply = client.SendPacket(request)
-        attributes = {key: reply[key] for key in reply.keys()}
-        return reply.code == packet.AccessAccept, attributes
+        reply = radius_services_module().nas_client().access_request(username, password)
+        return reply.code == packet.AccessAccept, reply.attributes
 
     def accounting(
         self,
@@ -141,24 +134,26 @@ class IspRadiusCommon(IspBillingCommon):
         session_time=0,
         **extra,
     ):
-        """Send an Accounting-Request as a NAS does: the same NAS identification in
-        every packet of a session, byte counters split into 32-bit octets and
-        Gigawords (a NAS without Gigawords just never exceeds 2^32)."""
-        client = self.radius_client()
-        request = client.CreateAcctPacket(User_Name=username)
-        request["Acct-Status-Type"] = status
-        request["Acct-Session-Id"] = session_id
-        request["NAS-IP-Address"] = "127.0.0.1"
-        request["NAS-Port"] = 1
-        request["Acct-Input-Octets"] = bytes_in % 2**32
-        request["Acct-Input-Gigawords"] = bytes_in // 2**32
-        request["Acct-Output-Octets"] = bytes_out % 2**32
-        request["Acct-Output-Gigawords"] = bytes_out // 2**32
-        request["Acct-Session-Time"] = session_time
-        for name, value in extra.items():
-            request[name.replace("_", "-")] = value
-        reply = client.SendPacket(request)
-        self.assertEqual(reply.code, packet.AccountingResponse)
+        """An Accounting-Request as a NAS sends it, byte counts split into
+        32-bit octets and Gigawords (a NAS without Gigawords never exceeds 2^32)."""
+        split = radius_services_module().octets_and_gigawords
+        (in_octets, in_giga), (out_octets, out_giga) = split(bytes_in), split(bytes_out)
+        code = (
+            radius_services_module()
+            .nas_client()
+            .accounting(
+                status,
+                username,
+                session_id,
+                input_octets=in_octets,
+                input_gigawords=in_giga,
+                output_octets=out_octets,
+                output_gigawords=out_giga,
+                session_time=session_time,
+                **extra,
+            )
+        )
+        self.assertEqual(code, packet.AccountingResponse)
 
     def wait_for(self, predicate, timeout=3.0):
         deadline = time.monotonic() + timeout

@@ -88,24 +88,28 @@ class TestAccountingImport(IspRadiusCommon):
     def test_hostile_usernames_are_data_not_sql(self):
         """A NAS may report any username; it goes through COPY and parameters,
         never into SQL text."""
+        run = uuid.uuid4().hex[:8]
         hostile = [
-            "robert'); DROP TABLE isp_radius_usage;--",
-            "tab\tand\nnewline\\",
-            "wanjĩru ümlaut",
+            f"robert{run}'); DROP TABLE isp_radius_usage;--",
+            f"tab{run}\tand\nnewline\\",
+            f"wanjĩru ümlaut {run}",
         ]
         for index, username in enumerate(hostile):
-            self.accounting("Stop", username, f"hostile-{index}", 10, 20, 1)
+            self.accounting("Stop", username, f"hostile-{run}-{index}", 10, 20, 1)
         self._import()
         # FreeRADIUS stores them as its SQL escaping made them (=27 for ');
         # whatever it stored arrives intact, and every table is still there.
         stored = self.radius_query(
-            "SELECT username FROM radacct WHERE acctsessionid LIKE 'hostile-%%'"
+            "SELECT username FROM radacct WHERE acctsessionid LIKE %s",
+            [f"hostile-{run}-%"],
         )
         self.assertEqual(len(stored), 3)
         for (username,) in stored:
             usage = self.env["isp.radius.usage"].search([("username", "=", username)])
             self.assertEqual((usage.bytes_in, usage.bytes_out), (10, 20), username)
-        self.assertIn(("robert=27=29=3B DROP TABLE isp_radius_usage=3B--",), stored)
+        self.assertIn(
+            (f"robert{run}=27=29=3B DROP TABLE isp_radius_usage=3B--",), stored
+        )
 
     def test_stale_sessions_closed_so_the_user_can_log_in(self):
         sub = self._provisioned(self.plan_home)
