@@ -327,6 +327,21 @@ def _psql(sql: str, **variables: str) -> str:
     return proc.stdout.strip()
 
 
+def installed_addons(db: str, addons: list[str]) -> set[str]:
+    """Those of ``addons`` that are installed in ``db``."""
+    cmd = ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", db]
+    sql = (
+        "SELECT name FROM ir_module_module WHERE state = 'installed' "
+        f"AND name IN ({', '.join(repr(a) for a in addons) or 'NULL'})"
+    )
+    proc = subprocess.run(
+        [*cmd, "-c", sql], capture_output=True, text=True, check=False
+    )
+    if proc.returncode:
+        raise HarnessError(f"psql failed: {proc.stderr.strip()}")
+    return set(proc.stdout.split())
+
+
 def db_exists(name: str) -> bool:
     return _psql("SELECT 1 FROM pg_database WHERE datname = :'db'", db=name) == "1"
 

@@ -139,8 +139,8 @@ class IspSubscription(models.Model):
         readonly=True,
         copy=False,
         index=True,
-        tracking=True,
-        help="First day of the next period to bill.",
+        help="First day of the next period to bill. Not tracked on the chatter: "
+        "the billed periods and invoices tell the story.",
     )
     billed_until = fields.Date(
         readonly=True, copy=False, help="Last billed period ends the day before."
@@ -871,7 +871,9 @@ class IspSubscription(models.Model):
             "quantity": line.quantity,
             "price_unit": price_unit,
             "isp_subscription_id": line.subscription_id.id,
-            "isp_subscription_line_id": line.id,
+            # Only one-time lines need the link (it marks them invoiced);
+            # recurring lines would recompute that flag for nothing.
+            "isp_subscription_line_id": line.id if line.line_type == "once" else False,
             "isp_period_start": start,
             "isp_period_end": end,
         }
@@ -925,7 +927,9 @@ class IspSubscription(models.Model):
         )
         vals = {
             "move_type": "out_invoice",
-            "partner_id": partner.address_get(["invoice"])["invoice"],
+            "partner_id": partner.address_get(["invoice"])["invoice"]
+            if partner.child_ids
+            else partner.id,
             "partner_shipping_id": self.service_partner_id.id or partner.id,
             "company_id": company.id,
             "currency_id": self.currency_id.id,
@@ -1119,7 +1123,9 @@ class IspSubscription(models.Model):
             items = []
             for group in due._billing_groups():
                 try:
-                    with self.env.cr.savepoint():
+                    # Preparing writes nothing: no flush needed, only a way back
+                    # from an SQL error in an add-on's hook.
+                    with self.env.cr.savepoint(flush=False):
                         day = today or group[0]._today()
                         vals, periods = group._prepare_group_invoice(day)
                     items.append((group, vals, periods))
@@ -1130,9 +1136,9 @@ class IspSubscription(models.Model):
             created = self._create_invoices(items)
             moves |= created
             billed = created.line_ids.isp_subscription_id & due
-            for sub in billed:
-                __, end = sub._next_period()
-                sub.write({"next_invoice_date": end, "billed_until": end})
+            # One UPDATE per distinct period end, not one per subscription.
+            for end, subs in billed.grouped(lambda sub: sub._next_period()[1]).items():
+                subs.write({"next_invoice_date": end, "billed_until": end})
             if not billed:
                 break
         moves._isp_queue_sending()
