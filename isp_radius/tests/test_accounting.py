@@ -4,6 +4,8 @@ import time
 import uuid
 from datetime import timedelta
 
+from freezegun import freeze_time
+
 from odoo import fields
 from odoo.tests import tagged
 
@@ -211,3 +213,14 @@ class TestUsageBilling(IspRadiusCommon):
             ),
             2,
         )
+        # The next period: full speed again, alerts re-armed.
+        next_start = sub.next_invoice_date
+        self._bill(sub, next_start)
+        with freeze_time(next_start + timedelta(days=1)):
+            sub._radius_check_usage()
+        self.assertFalse(sub.radius_fup_active)
+        self.assertEqual(sub.radius_alert_level, 0)
+        self.assertEqual(sub.radius_alert_period, next_start)
+        sub._radius_sync()
+        __, reply = self.authenticate(user, sub.radius_password)
+        self.assertEqual(reply["Mikrotik-Rate-Limit"], ["20M/20M"])
