@@ -428,6 +428,10 @@ class IspSubscription(models.Model):
 
     def _get_invoice_journal(self):
         self.ensure_one()
+        # The billing run looks each company's journal up once (context).
+        known = self.env.context.get("isp_journal_by_company") or {}
+        if self.company_id.id in known:
+            return self.env["account.journal"].browse(known[self.company_id.id])
         return self.company_id.isp_journal_id or self.env["account.journal"].search(
             [
                 *self.env["account.journal"]._check_company_domain(self.company_id),
@@ -1115,6 +1119,11 @@ class IspSubscription(models.Model):
         :rtype: account.move
         """
         subs = self._lock_for_billing()
+        journals = {
+            company.id: company_subs[0]._get_invoice_journal().id
+            for company, company_subs in subs.grouped("company_id").items()
+        }
+        subs = subs.with_context(isp_journal_by_company=journals)
         moves = self.env["account.move"]
         while True:
             due = subs.filtered(lambda s: s._is_due(today))
