@@ -986,7 +986,8 @@ class IspSubscription(models.Model):
     def _prepare_group_invoice(self, today):
         """Return ``(move values, period values)`` billing one period of each
         subscription in ``self`` (one subscription, or a consolidated group)."""
-        first = self[0]
+        # next(iter()) keeps the batch's prefetch set (self[0] would not).
+        first = next(iter(self))
         vals = first._prepare_invoice_vals(today)
         lines, periods = [], []
         for sub in self:
@@ -1146,8 +1147,8 @@ class IspSubscription(models.Model):
             moves |= created
             billed = created.line_ids.isp_subscription_id & due
             # One UPDATE per distinct period end, not one per subscription.
-            for end, subs in billed.grouped(lambda sub: sub._next_period()[1]).items():
-                subs.write({"next_invoice_date": end, "billed_until": end})
+            for end, ended in billed.grouped(lambda sub: sub._next_period()[1]).items():
+                ended.write({"next_invoice_date": end, "billed_until": end})
             if not billed:
                 break
         moves._isp_queue_sending()

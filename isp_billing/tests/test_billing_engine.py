@@ -71,6 +71,20 @@ class TestBillingEngine(IspBillingCommon):
         )
         self.assertEqual(sub.next_invoice_date, self.d("2026-12-01"))
 
+    def test_bill_now_catches_up_subscriptions_with_different_periods(self):
+        """Regression: billing several subscriptions whose periods end on
+        different days bills every due period of each, in one call."""
+        first = self._active_subscription(self.plan_home, self.d("2026-09-01"))
+        second = self._active_subscription(
+            self.plan_home, self.d("2026-09-15"), partner=self.customer_2
+        )
+        (first | second)._bill_due_periods(self.d("2026-11-20"))
+        # Sep 1, Oct 1, Nov 1 and Sep 15, Oct 15, Nov 15
+        self.assertEqual(len(first.period_ids), 3)
+        self.assertEqual(len(second.period_ids), 3)
+        self.assertEqual(first.next_invoice_date, self.d("2026-12-01"))
+        self.assertEqual(second.next_invoice_date, self.d("2026-12-15"))
+
     def test_broken_subscription_is_skipped_and_logged(self):
         broken_account = self.income_account.copy({"code": "400999"})
         broken_plan = self._isp_plan("Broken plan", 1000.0)
