@@ -1,0 +1,1086 @@
+#!/usr/bin/env python3
+"""Benchmark of one monthly billing run of isp_billing against Odoo's own floor.
+
+For each size N it sets up N active subscribers (one 2999/month plan, 16 % VAT)
+and N look-alike customers, then times, each arm in its own child process:
+
+* engine: ``isp.subscription._cron_bill_subscriptions(batch_size=B, today=D)``
+  called the way Odoo's cron runner calls it (one transaction per call, an
+  ``ir.cron.progress`` record in the context, commit after each call, until
+  nothing remains), creating and posting one invoice per subscriber;
+* floor: plain ``account.move`` batch ``create`` + ``action_post`` of the same
+  invoices (same journal, date, product, label, quantity, price, taxes), in
+  batches of B, committing after each batch.
+
+Sending (PDF + email queued, through Odoo's ``_cron_account_move_send``) is
+excluded from both and timed separately on a sample, with an Odoo HTTP server
+running for wkhtmltopdf. Results: invoices per second, the engine/floor ratio
+(by wall time and by CPU time of Odoo + its PostgreSQL backend), SQL queries
+per invoice and the peak memory (``ru_maxrss``) of each child during the timed
+part. docs/benchmarks.md has the figures and how to read them.
+
+Run by hand, never part of the test suite::
+
+    tests/bench/billing_run.py                      # N = 1,000 and 10,000
+    tests/bench/billing_run.py --sizes 1000 --repeat 3 --json /tmp/bench.json
+    tests/bench/billing_run.py --sizes 1000 --profile /tmp/bench-prof
+
+The database (default ``isp_bench``) is dropped and created anew with
+isp_billing installed without demo data, and dropped at the end unless
+``--keep-db``.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import harness  # noqa: E402
+
+SCRIPT = Path(__file__).resolve()
+PLAN_PRICE = 2999.0
+VAT_RATE = 16.0
+# Values of one invoice line that only the engine sets (links to the
+# subscription): the floor is plain account.move, without them.
+ISP_LINE_KEYS = (
+    "isp_subscription_id",
+    "isp_subscription_line_id",
+    "isp_period_start",
+    "isp_period_end",
+)
+SETUP_CHUNK = 1000  # records created and committed at a time during the setup
+MAX_CRON_CALLS = 100_000  # guard against a billing run that never ends
+
+
+def say(message):
+    print(message, flush=True)
+
+
+# --- Odoo as a library --------------------------------------------------------
+
+
+def odoo_registry(args):
+    """Configure Odoo for ``args.db`` and return its registry."""
+    import odoo
+
+    odoo.tools.config.parse_config(
+        [
+            f"--database={args.db}",
+            f"--addons-path={harness.addons_path()}",
+            f"--data-dir={harness.data_dir()}",
+            "--log-level=warn",
+            "--max-cron-threads=0",
+        ]
+    )
+    return odoo.modules.registry.Registry(args.db)
+
+
+def odoo_env(cr, context=None):
+    import odoo
+
+    return odoo.api.Environment(cr, odoo.SUPERUSER_ID, context or {})
+
+
+def rss_mb():
+    """Current resident set size of this process, in MB."""
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss_mb():
+    """Peak resident set size of this process (``ru_maxrss``), in MB: since its
+    start, or since the last reset_peak_rss()."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak_rss():
+    """Reset the peak RSS (VmHWM, which ``ru_maxrss`` reads) to the current RSS,
+    so that the peak of the timed part excludes loading Odoo's registry."""
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")
+
+
+def add_months(day, months):
+    from dateutil.relativedelta import relativedelta
+
+    return day + relativedelta(months=months)
+
+
+# --- database and setup (parent process) ------------------------------------------
+
+
+def create_database(args):
+    """Drop ``args.db`` if it exists, then create it with isp_billing, no demo."""
+    harness.check_db_name(args.db)
+    harness.ensure_postgres()
+    if harness.db_exists(args.db):
+        say(f"Dropping the existing database {args.db}")
+        harness.drop_db(args.db)
+    harness.LOGS_DIR.mkdir(parents=True, exist_ok=True)
+    log = harness.LOGS_DIR / f"bench-{args.db}.log"
+    cmd = [
+        *harness.odoo_command(),
+        f"--database={args.db}",
+        f"--addons-path={harness.addons_path()}",
+        f"--data-dir={harness.data_dir()}",
+        "--init=isp_billing",
+        "--without-demo=all",
+        "--stop-after-init",
+        "--max-cron-threads=0",
+        "--log-level=warn",
+        f"--logfile={log}",
+    ]
+    say(f"Creating {args.db} (isp_billing, no demo data): {' '.join(cmd)}")
+    started = time.monotonic()
+    if subprocess.run(cmd, stdin=subprocess.DEVNULL, check=False).returncode:
+        raise harness.HarnessError(f"creating {args.db} failed, see {log}")
+    say(f"  done in {time.monotonic() - started:.0f} s (log: {log})")
+
+
+@contextlib.contextmanager
+def report_server(args):
+    """Serve the database over HTTP while invoices are sent: wkhtmltopdf loads
+    the report's assets from ``report.url`` and fails without a server."""
+    port = harness.free_port()
+    log = harness.LOGS_DIR / f"bench-{args.db}-http.log"
+    cmd = [
+        *harness.odoo_command(),
+        f"--database={args.db}",
+        f"--addons-path={harness.addons_path()}",
+        f"--data-dir={harness.data_dir()}",
+        "--db-filter=^" + args.db.replace(".", r"\.") + "$",
+        "--http-interface=127.0.0.1",
+        f"--http-port={port}",
+        "--workers=0",
+        "--max-cron-threads=0",
+        "--log-level=warn",
+        f"--logfile={log}",
+    ]
+    server = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/web/login", timeout=5):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise harness.HarnessError(
+                        f"the HTTP server did not start, see {log}"
+                    ) from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        harness.stop_process(server)
+
+
+class AutoAnalyze:
+    """Autovacuum's ANALYZE, for a server that runs with ``autovacuum = off``.
+
+    Without fresh statistics PostgreSQL keeps the plans of empty tables while
+    tens of thousands of invoices are inserted: e.g. Odoo's query for the last
+    invoice number then scans every invoice of the year (5 ms per invoice at
+    4,000 invoices, and growing) instead of reading one row. Every ``interval``
+    seconds, and before each arm, the tables past autovacuum's default
+    threshold (50 rows + 10 % changed since the last ANALYZE) are analyzed, as
+    autovacuum would. Nothing is done when autovacuum is on."""
+
+    QUERY = """
+        SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables
+         WHERE n_mod_since_analyze > 50 + 0.1 * n_live_tup
+    """
+
+    def __init__(self, db, interval=15.0):
+        import psycopg2
+
+        self.conn = psycopg2.connect(dbname=db)
+        self.conn.autocommit = True
+        with self.conn.cursor() as cur:
+            cur.execute("SHOW autovacuum")
+            self.needed = cur.fetchone()[0] != "on"
+        self.interval = interval
+        self.analyzed = 0
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def __enter__(self):
+        if self.needed:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
+        self.conn.close()
+        return False
+
+    def loop(self):
+        while not self.stop.wait(self.interval):
+            self.run()
+
+    def run(self):
+        if not self.needed:
+            return
+        with self.lock, self.conn.cursor() as cur:
+            cur.execute(self.QUERY)
+            for (table,) in cur.fetchall():
+                cur.execute(f"ANALYZE {table}")
+                self.analyzed += 1
+
+
+def sources_fingerprint():
+    """Short SHA-256 of isp_billing's Python sources: which engine was measured
+    (the repository may have no commit for it)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((harness.REPO_ROOT / "isp_billing").rglob("*.py")):
+        digest.update(str(path.relative_to(harness.REPO_ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def machine_info(cr):
+    import odoo
+
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as meminfo:
+        mem_kb = int(meminfo.readline().split()[1])
+    cr.execute("SHOW server_version")
+    pg_version = cr.fetchone()[0]
+    cr.execute("SHOW autovacuum")
+    autovacuum = cr.fetchone()[0]
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu,
+        "ram_gb": round(mem_kb / 2**20, 1),
+        "kernel": platform.release(),
+        "postgresql": pg_version,
+        "autovacuum": autovacuum,
+        "odoo": odoo.release.version,
+        "python": platform.python_version(),
+        "wkhtmltopdf": wkhtmltopdf_version(),
+        "isp_billing_sources": sources_fingerprint(),
+    }
+
+
+def setup_company(env):
+    """Configure the main company (generic chart, loaded without demo data) and
+    create the 16 % VAT and the plan. Return ``(company, plan)``."""
+    company = env.ref("base.main_company")
+    if not company.chart_template:
+        env["account.chart.template"].try_loading(
+            "generic_coa", company=company, install_demo=False
+        )
+    journal = env["account.journal"].search(
+        [("company_id", "=", company.id), ("type", "=", "sale")], limit=1
+    )
+    # The engine's sending is timed on its own: not during the billing run.
+    company.write({"isp_send_invoices": False, "isp_journal_id": journal.id})
+    vat = env["account.tax"].create(
+        {
+            "name": "VAT 16% (bench)",
+            "amount": VAT_RATE,
+            "amount_type": "percent",
+            "type_tax_use": "sale",
+            "company_id": company.id,
+        }
+    )
+    plan = env["product.product"].create(
+        {
+            "name": "10 Mbps Home (bench)",
+            "type": "service",
+            "list_price": PLAN_PRICE,
+            "taxes_id": [(6, 0, vat.ids)],
+            "company_id": company.id,
+            "isp_is_plan": True,
+            "isp_download_mbps": 10,
+            "isp_upload_mbps": 10,
+            "isp_period_interval": 1,
+            "isp_period_unit": "month",
+            "isp_data_unlimited": True,
+        }
+    )
+    return company, plan
+
+
+def partner_ref(arm, n, index):
+    return f"bench-{arm}-{n}-{index:06d}"
+
+
+def create_partners(env, arm, n, start, stop):
+    return env["res.partner"].create(
+        [
+            {
+                "name": f"Bench {arm} {n} customer {index:06d}",
+                "ref": partner_ref(arm, n, index),
+                "email": f"{arm}.{n}.{index}@example.com",
+                "company_id": False,
+            }
+            for index in range(start, stop)
+        ]
+    )
+
+
+def setup_size(registry, n, day, plan_id, activate):
+    """Create N subscribers (active subscriptions starting on ``day``) and N
+    floor customers, committing every SETUP_CHUNK. Return the seconds spent."""
+    started = time.monotonic()
+    for chunk_start in range(0, n, SETUP_CHUNK):
+        chunk_stop = min(n, chunk_start + SETUP_CHUNK)
+        with registry.cursor() as cr:
+            env = odoo_env(cr)
+            company = env.ref("base.main_company")
+            partners = create_partners(env, "engine", n, chunk_start, chunk_stop)
+            create_partners(env, "floor", n, chunk_start, chunk_stop)
+            subs = env["isp.subscription"].create(
+                [
+                    {
+                        "partner_id": partner.id,
+                        "company_id": company.id,
+                        "date_start": day,
+                        "line_ids": [(0, 0, {"product_id": plan_id})],
+                    }
+                    for partner in partners
+                ]
+            )
+            if activate == "action":
+                subs.action_activate()
+            else:
+                # action_activate() once through the real path, then the same
+                # state for the rest in one write (no per-record chatter/event).
+                if chunk_start == 0:
+                    subs[0].action_activate()
+                    subs = subs[1:]
+                subs._check_ready_to_bill()
+                subs.with_context(tracking_disable=True).write(
+                    {
+                        "state": "active",
+                        "state_reason": "Subscription started",
+                        "state_date": day,
+                        "next_invoice_date": day,
+                        "billed_until": day,
+                    }
+                )
+        say(f"  N={n}: {chunk_stop} subscribers set up")
+    return time.monotonic() - started
+
+
+def invoice_template(env, n, day):
+    """The invoice values the engine prepares for the subscribers of size ``n``
+    on ``day`` (``_prepare_group_invoice``), without the links to the
+    subscription: the floor's invoices. Checked identical for a sample."""
+    subs = env["isp.subscription"].search(
+        [("partner_id.ref", "=like", f"bench-engine-{n}-%")], order="id", limit=20
+    )
+    per_invoice = ("partner_id", "partner_shipping_id")
+    per_invoice += ("invoice_origin", "payment_reference")
+    templates = []
+    for sub in subs:
+        vals, __ = sub._prepare_group_invoice(day)
+        for key in per_invoice:
+            vals.pop(key)
+        lines = []
+        for command in vals.pop("invoice_line_ids"):
+            line = {k: v for k, v in command[2].items() if k not in ISP_LINE_KEYS}
+            lines.append(line)
+        vals["invoice_date"] = vals["invoice_date"].isoformat()
+        vals["lines"] = lines
+        templates.append(vals)
+    if any(template != templates[0] for template in templates):
+        raise AssertionError("the subscribers' invoices differ beyond the partner")
+    return templates[0]
+
+
+# --- the arms (child processes) -----------------------------------------------
+
+
+def run_child(args, arm, n, day, template=None, profile=None):
+    """Run one arm in a child process; return its result dict."""
+    cmd = [
+        sys.executable,
+        str(SCRIPT),
+        "--arm",
+        arm,
+        "--n",
+        str(n),
+        "--date",
+        day.isoformat(),
+        "--db",
+        args.db,
+        "--batch-size",
+        str(args.batch_size),
+    ]
+    if template is not None:
+        cmd += ["--template", json.dumps(template)]
+    if profile:
+        cmd += ["--profile", str(profile)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    result_lines = [
+        line for line in proc.stdout.splitlines() if line.startswith("RESULT ")
+    ]
+    if proc.returncode or not result_lines:
+        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-8000:])
+        raise RuntimeError(f"the {arm} arm (N={n}) failed")
+    return json.loads(result_lines[-1][len("RESULT ") :])
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of process ``pid``, in seconds."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Meter:
+    """Wall time, CPU time, SQL queries and memory of the timed part of an arm.
+
+    CPU time is this process's (with its children: wkhtmltopdf) plus that of
+    the PostgreSQL backend serving ``cr``: on a shared machine it varies less
+    than wall time, which other processes' load stretches."""
+
+    def __init__(self, cr, profile=None):
+        import odoo
+
+        self.sql_db = odoo.sql_db
+        cr.execute("SELECT pg_backend_pid()")
+        self.backend_pid = cr.fetchone()[0]
+        self.profile = profile
+        self.profiler = None
+        self.rss_samples = []
+
+    def cpu(self):
+        times = os.times()
+        client = times.user + times.system + times.children_user
+        client += times.children_system
+        return client, cpu_seconds(self.backend_pid)
+
+    def __enter__(self):
+        self.cpu_before = self.cpu()
+        self.startup_peak = peak_rss_mb()
+        self.loadavg = os.getloadavg()[0]
+        self.rss_before = rss_mb()
+        reset_peak_rss()
+        self.queries_before = self.sql_db.sql_counter
+        if self.profile:
+            import cProfile
+
+            self.profiler = cProfile.Profile()
+            self.profiler.enable()
+        self.started = time.perf_counter()
+        return self
+
+    def sample(self):
+        self.rss_samples.append(rss_mb())
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.started
+        if self.profiler:
+            self.profiler.disable()
+            self.profiler.dump_stats(self.profile)
+        self.queries = self.sql_db.sql_counter - self.queries_before
+        client, server = self.cpu()
+        self.cpu_client = client - self.cpu_before[0]
+        self.cpu_server = server - self.cpu_before[1]
+        return False
+
+    def result(self, invoices, **extra):
+        return {
+            "invoices": invoices,
+            "seconds": round(self.seconds, 3),
+            "invoices_per_s": round(invoices / self.seconds, 1) if self.seconds else 0,
+            "cpu_client_s": round(self.cpu_client, 2),
+            "cpu_db_s": round(self.cpu_server, 2),
+            "cpu_ms_per_invoice": round(
+                1000 * (self.cpu_client + self.cpu_server) / invoices, 1
+            )
+            if invoices
+            else 0,
+            "queries": self.queries,
+            "queries_per_invoice": round(self.queries / invoices, 1) if invoices else 0,
+            "rss_start_mb": round(self.rss_before, 1),
+            "rss_first_batch_mb": round(self.rss_samples[0], 1)
+            if self.rss_samples
+            else None,
+            "rss_end_mb": round(rss_mb(), 1),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "rss_growth_mb": round(peak_rss_mb() - self.rss_before, 1),
+            "startup_peak_rss_mb": round(self.startup_peak, 1),
+            "loadavg_start": round(self.loadavg, 2),
+            "loadavg_end": round(os.getloadavg()[0], 2),
+            "profiled": bool(self.profile),
+            **extra,
+        }
+
+
+def arm_engine(registry, args, day):
+    """The billing job as Odoo's cron runner runs it (ir.cron._run_job): one
+    transaction per call, progress in the context, commit, call again while
+    something remains."""
+    calls = done = 0
+    with registry.cursor() as cr:
+        env = odoo_env(cr)
+        cron = env.ref("isp_billing.ir_cron_isp_billing")
+        cr.commit()
+        with Meter(cr, args.profile) as meter:
+            while True:
+                env = odoo_env(cr, {"lastcall": False, "cron_id": cron.id})
+                progress = (
+                    env["ir.cron.progress"]
+                    .sudo()
+                    .create({"cron_id": cron.id, "remaining": 0, "done": 0})
+                )
+                cr.commit()
+                env["isp.subscription"].with_context(
+                    ir_cron_progress_id=progress.id
+                )._cron_bill_subscriptions(batch_size=args.batch_size, today=day)
+                env.flush_all()
+                cr.commit()
+                calls += 1
+                done += progress.done
+                meter.sample()
+                if not progress.remaining:
+                    break
+                if not progress.done or calls >= MAX_CRON_CALLS:
+                    raise RuntimeError(
+                        f"billing run stuck: {progress.remaining} remaining"
+                    )
+    return meter.result(done, calls=calls)
+
+
+def template_invoice_vals(template, partner):
+    vals = {k: v for k, v in template.items() if k != "lines"}
+    vals.update(
+        partner_id=partner.id,
+        partner_shipping_id=partner.id,
+        invoice_origin=partner.ref,
+        payment_reference=partner.ref,
+        invoice_line_ids=[(0, 0, dict(line)) for line in template["lines"]],
+    )
+    return vals
+
+
+def arm_floor(registry, args, day):
+    """Plain account.move batch create + action_post of the same invoices, in
+    batches of the same size, one transaction per batch."""
+    template = json.loads(args.template)
+    batches = invoices = 0
+    with registry.cursor() as cr:
+        env = odoo_env(cr)
+        company = env.ref("base.main_company")
+        partner_ids = (
+            env["res.partner"]
+            .search([("ref", "=like", f"bench-floor-{args.n}-%")], order="id")
+            .ids
+        )
+        cr.commit()
+        with Meter(cr, args.profile) as meter:
+            for start in range(0, len(partner_ids), args.batch_size):
+                env = odoo_env(cr)
+                partners = env["res.partner"].browse(
+                    partner_ids[start : start + args.batch_size]
+                )
+                vals_list = [template_invoice_vals(template, p) for p in partners]
+                moves = env["account.move"].with_company(company).create(vals_list)
+                moves.action_post()
+                env.flush_all()
+                cr.commit()
+                invoices += len(moves)
+                batches += 1
+                meter.sample()
+    return meter.result(invoices, calls=batches)
+
+
+def wkhtmltopdf_version():
+    proc = subprocess.run(
+        ["wkhtmltopdf", "--version"], capture_output=True, text=True, check=False
+    )
+    return proc.stdout.strip() or "missing"
+
+
+def wkhtmltopdf_patched():
+    """Whether wkhtmltopdf is built on a patched Qt: an unpatched build (Debian's
+    package) renders one document per call and fails on a batch of invoices."""
+    return "patched qt" in wkhtmltopdf_version()
+
+
+def arm_send(registry, args, day):
+    """Send a sample of the engine's invoices of ``day`` through the engine's
+    queue (``_isp_queue_sending``) and Odoo's sending job, one job call
+    (``job_count=20`` as Odoo's cron; 1 with an unpatched wkhtmltopdf, which
+    cannot render several invoices at once) per transaction. Mails are
+    queued, not delivered over SMTP (``mail_notify_force_send=False``)."""
+    calls = 0
+    job_count = args.send_job_count or (20 if wkhtmltopdf_patched() else 1)
+    with registry.cursor() as cr:
+        env = odoo_env(cr)
+        moves = env["account.move"].search(
+            [
+                ("invoice_date", "=", day),
+                ("state", "=", "posted"),
+                ("line_ids.isp_subscription_id.partner_id.ref", "=like", "bench-%"),
+                ("is_move_sent", "=", False),
+            ],
+            order="id",
+            limit=args.n,
+        )
+        # Warm-up, untimed: the report's CSS bundles are generated and committed
+        # (the HTTP server serves them to wkhtmltopdf), the templates compiled.
+        for bundle in ("web.report_assets_common", "web.report_assets_pdf"):
+            env["ir.qweb"]._get_asset_bundle(bundle, js=False).css()
+        cr.commit()
+        warm_up = env["account.move"].search(
+            [("state", "=", "posted"), ("id", "not in", moves.ids)], limit=1
+        )
+        report = env.ref("account.account_invoices")
+        env["ir.actions.report"]._render_qweb_pdf(report, warm_up.ids)
+        cr.rollback()
+        env = odoo_env(cr)
+        moves = moves.with_env(env)
+        env.ref("base.main_company").isp_send_invoices = True
+        moves._isp_queue_sending()
+        cr.commit()
+        sample = moves.ids
+        with Meter(cr, args.profile) as meter:
+            while True:
+                env = odoo_env(cr, {"mail_notify_force_send": False})
+                env["account.move"]._cron_account_move_send(job_count=job_count)
+                env.flush_all()
+                cr.commit()
+                calls += 1
+                meter.sample()
+                pending = env["account.move"].search_count(
+                    [("id", "in", sample), ("sending_data", "!=", False)]
+                )
+                if not pending or calls >= MAX_CRON_CALLS:
+                    break
+        env = odoo_env(cr)
+        env.ref("base.main_company").isp_send_invoices = False
+        sent = env["account.move"].search_count(
+            [("id", "in", sample), ("is_move_sent", "=", True)]
+        )
+        pdfs = env["ir.attachment"].search_count(
+            [
+                ("res_model", "=", "account.move"),
+                ("res_id", "in", sample),
+                ("res_field", "=", "invoice_pdf_report_file"),
+            ]
+        )
+        cr.commit()
+    return meter.result(
+        len(sample), calls=calls, sent=sent, pdfs=pdfs, job_count=job_count
+    )
+
+
+def child_main(args):
+    registry = odoo_registry(args)
+    day = date.fromisoformat(args.date)
+    arm = {"engine": arm_engine, "floor": arm_floor, "send": arm_send}[args.arm]
+    result = arm(registry, args, day)
+    result.update(arm=args.arm, n=args.n, date=args.date)
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+# --- checks and report (parent process) ------------------------------------------
+
+
+def check_engine(cr, n, day):
+    """The engine billed each of the N subscribers exactly once for ``day``."""
+    like = f"bench-engine-{n}-%"
+    cr.execute(
+        """
+        SELECT COUNT(*), COUNT(DISTINCT p.subscription_id), COUNT(DISTINCT p.move_id)
+          FROM isp_subscription_period p
+          JOIN isp_subscription s ON s.id = p.subscription_id
+          JOIN res_partner rp ON rp.id = s.partner_id
+         WHERE rp.ref LIKE %s AND p.date_start = %s
+        """,
+        [like, day],
+    )
+    periods, subs, moves = cr.fetchone()
+    cr.execute(
+        """
+        SELECT COUNT(*), COALESCE(SUM(m.amount_untaxed), 0),
+               COALESCE(SUM(m.amount_total), 0),
+               COUNT(*) FILTER (WHERE m.state = 'posted')
+          FROM account_move m
+         WHERE m.id IN (
+            SELECT l.move_id FROM account_move_line l
+              JOIN isp_subscription s ON s.id = l.isp_subscription_id
+              JOIN res_partner rp ON rp.id = s.partner_id
+             WHERE rp.ref LIKE %s AND l.isp_period_start = %s)
+        """,
+        [like, day],
+    )
+    invoices, untaxed, total, posted = cr.fetchone()
+    return _check(n, "engine", periods, subs, moves, invoices, untaxed, total, posted)
+
+
+def check_floor(cr, n, day):
+    cr.execute(
+        """
+        SELECT COUNT(*), COUNT(DISTINCT m.partner_id),
+               COALESCE(SUM(m.amount_untaxed), 0), COALESCE(SUM(m.amount_total), 0),
+               COUNT(*) FILTER (WHERE m.state = 'posted')
+          FROM account_move m JOIN res_partner rp ON rp.id = m.partner_id
+         WHERE rp.ref LIKE %s AND m.invoice_date = %s
+        """,
+        [f"bench-floor-{n}-%", day],
+    )
+    invoices, partners, untaxed, total, posted = cr.fetchone()
+    return _check(n, "floor", n, partners, n, invoices, untaxed, total, posted)
+
+
+def _check(n, arm, periods, subs, moves, invoices, untaxed, total, posted):
+    expected_total = round(n * PLAN_PRICE * (1 + VAT_RATE / 100), 2)
+    facts = {
+        "billed periods": (periods, n),
+        "subscribers billed": (subs, n),
+        "invoices of the periods": (moves, n),
+        "invoices": (invoices, n),
+        "posted": (posted, n),
+        "untaxed total": (round(float(untaxed), 2), round(n * PLAN_PRICE, 2)),
+        "total": (round(float(total), 2), expected_total),
+    }
+    wrong = {k: v for k, v in facts.items() if v[0] != v[1]}
+    if wrong:
+        raise AssertionError(
+            f"{arm} N={n}: "
+            + ", ".join(f"{k} {got} != {want}" for k, (got, want) in wrong.items())
+        )
+    return f"{invoices} invoices, untaxed {untaxed:,.2f}, total {total:,.2f}"
+
+
+def line_counts(cr, n, day):
+    """Journal items per invoice of each arm, by display type."""
+    counts = {}
+    for arm, join in (
+        ("engine", "JOIN isp_subscription s ON s.partner_id = rp.id"),
+        ("floor", ""),
+    ):
+        cr.execute(
+            f"""
+            SELECT l.display_type, COUNT(*)::float / COUNT(DISTINCT m.id)
+              FROM account_move m
+              JOIN res_partner rp ON rp.id = m.partner_id {join}
+              JOIN account_move_line l ON l.move_id = m.id
+             WHERE rp.ref LIKE %s AND m.invoice_date = %s
+             GROUP BY l.display_type ORDER BY 1
+            """,
+            [f"bench-{arm}-{n}-%", day],
+        )
+        counts[arm] = ", ".join(f"{t} {c:g}" for t, c in cr.fetchall())
+    return counts
+
+
+def markdown_table(rows):
+    lines = [
+        "| N | arm | runs | invoices | seconds | invoices/s | engine/floor "
+        "| CPU ms/invoice | engine/floor by CPU | queries/invoice "
+        "| RSS start MB | peak RSS MB | RSS growth MB |",
+        "|" + " --- |" * 13,
+    ]
+    for row in rows:
+        rate = f"{row['invoices_per_s']:.1f}"
+        if row["runs"] > 1:
+            rate += f" ({row['rate_min']:.1f}–{row['rate_max']:.1f})"
+        lines.append(
+            f"| {row['n']:,} | {row['arm']} | {row['runs']} | {row['invoices']:,} | "
+            f"{row['seconds']:.1f} | {rate} | {row.get('ratio', '')} | "
+            f"{row['cpu_ms_per_invoice']:.1f} | {row.get('cpu_ratio', '')} | "
+            f"{row['queries_per_invoice']} | {row['rss_start_mb']:.0f} | "
+            f"{row['peak_rss_mb']:.0f} | {row['rss_growth_mb']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def summarize(rows):
+    """Medians per (N, arm) over the repeats (memory: the maximum), and the
+    engine/floor ratio: the median of the ratios of the runs of each repeat
+    (both arms of a repeat run back to back, under the same machine load)."""
+    from statistics import median
+
+    summary = []
+    for n in dict.fromkeys(row["n"] for row in rows):
+        by_arm = {}
+        for arm in ("floor", "engine"):
+            runs = [row for row in rows if row["n"] == n and row["arm"] == arm]
+            if not runs:
+                continue
+            rates = [row["invoices_per_s"] for row in runs]
+            by_arm[arm] = {
+                "n": n,
+                "arm": arm,
+                "runs": len(runs),
+                "invoices": runs[0]["invoices"],
+                "seconds": median(row["seconds"] for row in runs),
+                "invoices_per_s": median(rates),
+                "rate_min": min(rates),
+                "rate_max": max(rates),
+                "cpu_ms_per_invoice": median(r["cpu_ms_per_invoice"] for r in runs),
+                "queries_per_invoice": median(r["queries_per_invoice"] for r in runs),
+                "rss_start_mb": max(r["rss_start_mb"] for r in runs),
+                "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+                "rss_growth_mb": max(r["rss_growth_mb"] for r in runs),
+            }
+        if "floor" in by_arm and "engine" in by_arm:
+            pairs = {}
+            for row in rows:
+                if row["n"] == n:
+                    pairs.setdefault(row["date"], {})[row["arm"]] = row
+            pairs = [pair for pair in pairs.values() if len(pair) == 2]
+            for key, measure, ratio_of in (
+                ("ratio", "invoices_per_s", lambda e, f: e / f),
+                ("cpu_ratio", "cpu_ms_per_invoice", lambda e, f: f / e),
+            ):
+                ratios = [
+                    ratio_of(pair["engine"][measure], pair["floor"][measure])
+                    for pair in pairs
+                ]
+                text = f"{median(ratios):.2f}"
+                if len(ratios) > 1:
+                    text += f" ({min(ratios):.2f}–{max(ratios):.2f})"
+                by_arm["engine"][key] = text
+                by_arm["engine"][key + "_value"] = median(ratios)
+        summary += by_arm.values()
+    return summary
+
+
+def print_arm(period, arm, result):
+    say(
+        f"  {period} {arm:6}: {result['invoices']:,} invoices in "
+        f"{result['seconds']:.1f} s = {result['invoices_per_s']:.1f}/s, "
+        f"CPU {result['cpu_ms_per_invoice']} ms/invoice "
+        f"({result['cpu_client_s']} s Odoo + {result['cpu_db_s']} s db), "
+        f"{result['queries_per_invoice']} queries/invoice, "
+        f"RSS start {result['rss_start_mb']:.0f} MB, first batch "
+        f"{result['rss_first_batch_mb']:.0f}, end "
+        f"{result['rss_end_mb']:.0f}, peak {result['peak_rss_mb']:.0f} "
+        f"(load {result['loadavg_start']}→{result['loadavg_end']})"
+    )
+
+
+def run_size(args, registry, analyzer, n, day, plan_id):
+    """Set up N subscribers, run both arms ``args.repeat`` times, check them.
+
+    :return: ``(results, checks)``
+    """
+    say(f"\n== N = {n:,} (batch size {args.batch_size}) ==")
+    setup_seconds = setup_size(registry, n, day, plan_id, args.activate)
+    say(f"  setup: {setup_seconds:.0f} s ({args.activate} activation)")
+    results, checks = [], []
+    for repeat in range(args.repeat):
+        period = add_months(day, repeat)
+        with registry.cursor() as cr:
+            template = invoice_template(odoo_env(cr), n, period)
+        order = ("floor", "engine") if repeat % 2 == 0 else ("engine", "floor")
+        for arm in order:
+            analyzer.run()
+            profile = None
+            if args.profile:
+                Path(args.profile).mkdir(parents=True, exist_ok=True)
+                profile = Path(args.profile, f"{arm}-{n}-{repeat}.prof")
+            result = run_child(
+                args,
+                arm,
+                n,
+                period,
+                template=template if arm == "floor" else None,
+                profile=profile,
+            )
+            results.append(result)
+            print_arm(period, arm, result)
+        with registry.cursor() as cr:
+            checks.append(f"N={n} {period} engine: {check_engine(cr, n, period)}")
+            checks.append(f"N={n} {period} floor: {check_floor(cr, n, period)}")
+            lines = line_counts(cr, n, period)
+        say(f"  checks passed; journal items per invoice: {lines}")
+    return results, checks
+
+
+def run_send(args, registry, day):
+    say(f"\n== Sending a sample of {args.send_sample} engine invoices ==")
+    with report_server(args) as url:
+        with registry.cursor() as cr:
+            odoo_env(cr)["ir.config_parameter"].set_param("report.url", url)
+        send = run_child(args, "send", args.send_sample, day)
+    say(
+        f"  {send['invoices']} invoices sent in {send['seconds']:.1f} s = "
+        f"{send['invoices_per_s']:.2f}/s ({send['sent']} marked sent, "
+        f"{send['pdfs']} PDFs, {send['job_count']} per job call, "
+        f"CPU {send['cpu_ms_per_invoice']} ms/invoice with wkhtmltopdf), "
+        f"peak RSS {send['peak_rss_mb']:.0f} MB"
+    )
+    return send
+
+
+def report(args, machine, rows, checks, send):
+    summary = summarize(rows)
+    say("\n== Results ==")
+    say("Machine: " + json.dumps(machine))
+    say(markdown_table(summary))
+    for row in summary:
+        if "ratio" in row:
+            verdict = "met" if row["ratio_value"] >= 0.9 else "NOT met"
+            say(
+                f"N={row['n']:,}: engine/floor {row['ratio']} (target 0.9: "
+                f"{verdict}); by CPU time {row['cpu_ratio']}"
+            )
+    if send:
+        say(
+            f"Sending: {send['invoices_per_s']:.2f} invoices/s "
+            f"({send['invoices']} invoices, {send['job_count']} per job call)"
+        )
+    for line in checks:
+        say("check: " + line)
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {"machine": machine, "runs": rows, "summary": summary, "send": send},
+                indent=2,
+            )
+        )
+        say(f"Results written to {args.json}")
+
+
+def parent_main(args):
+    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    day = date.fromisoformat(args.date) if args.date else date.today().replace(day=1)
+    create_database(args)
+    registry = odoo_registry(args)
+    with registry.cursor() as cr:
+        env = odoo_env(cr)
+        machine = machine_info(cr)
+        company, plan = setup_company(env)
+        plan_id = plan.id
+        say(f"Company {company.name} ({company.currency_id.name}), plan {plan.name}")
+    say("Machine: " + json.dumps(machine))
+
+    rows, checks, send = [], [], None
+    with AutoAnalyze(args.db, args.analyze_every) as analyzer:
+        if analyzer.needed:
+            say(
+                "autovacuum is off: tables are analyzed as autovacuum would, "
+                f"every {args.analyze_every:g} s and before each arm"
+            )
+        for n in sizes:
+            results, size_checks = run_size(args, registry, analyzer, n, day, plan_id)
+            rows += results
+            checks += size_checks
+        if args.send_sample:
+            analyzer.run()
+            send = run_send(args, registry, day)
+        machine["tables_analyzed"] = analyzer.analyzed
+    report(args, machine, rows, checks, send)
+    if sources_fingerprint() != machine["isp_billing_sources"]:
+        say(
+            "WARNING: isp_billing's sources changed during the run: the figures "
+            "may mix two versions of the engine"
+        )
+
+    if args.keep_db:
+        say(f"Database {args.db} kept")
+    else:
+        import odoo
+
+        odoo.modules.registry.Registry.delete(args.db)
+        odoo.sql_db.close_db(args.db)
+        harness.drop_db(args.db)
+        say(f"Database {args.db} dropped")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="tests/bench/billing_run.py", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--db", default="isp_bench", help="database (recreated)")
+    parser.add_argument(
+        "--sizes", default="1000,10000", help="comma-separated subscriber counts"
+    )
+    parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the db")
+    parser.add_argument(
+        "--send-sample",
+        type=int,
+        default=50,
+        metavar="M",
+        help="time the sending of M engine invoices (0: skip)",
+    )
+    parser.add_argument(
+        "--send-job-count",
+        type=int,
+        default=0,
+        metavar="J",
+        help="invoices per sending job call (default: 20 as Odoo's cron, 1 with "
+        "an unpatched wkhtmltopdf that renders one document per call)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs of each arm per N (next month each time, alternating order)",
+    )
+    parser.add_argument(
+        "--date",
+        help="start date of the subscriptions and billing date "
+        "(default: first day of this month)",
+    )
+    parser.add_argument(
+        "--activate",
+        choices=("bulk", "action"),
+        default="bulk",
+        help="bulk: action_activate() on the first subscription, one write for "
+        "the others; action: action_activate() on all (slower setup)",
+    )
+    parser.add_argument(
+        "--analyze-every",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="with autovacuum off, ANALYZE the changed tables this often",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="PATH",
+        help="cProfile the arms into PATH/<arm>-<N>-<repeat>.prof",
+    )
+    parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    # internal: one arm in a child process
+    parser.add_argument(
+        "--arm", choices=("engine", "floor", "send"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--template", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.arm:
+        child_main(args)
+    else:
+        parent_main(args)
+
+
+if __name__ == "__main__":
+    main()
