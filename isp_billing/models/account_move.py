@@ -40,6 +40,13 @@ class AccountMove(models.Model):
                 duplicates[move] = others.filtered(lambda m: not m.isp_subscription_ids)
         return duplicates
 
+    def _invoice_paid_hook(self):
+        # Paid by any channel (bank, card, M-PESA, a credit note): subscriptions
+        # suspended for non-payment come back once nothing overdue is left.
+        res = super()._invoice_paid_hook()
+        self.sudo().isp_subscription_ids._isp_reconnect_if_settled()
+        return res
+
     def _get_mail_template(self):
         # Subscription invoices go out with the ISP's own template.
         if (

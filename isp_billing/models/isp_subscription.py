@@ -121,6 +121,13 @@ class IspSubscription(models.Model):
         string="Reason", readonly=True, copy=False, help="Why the state last changed."
     )
     state_date = fields.Date(string="State since", readonly=True, copy=False)
+    suspension_kind = fields.Selection(
+        [("manual", "By hand"), ("nonpayment", "Non-payment")],
+        readonly=True,
+        copy=False,
+        help="Why the subscription is suspended. A subscription suspended for "
+        "non-payment is reconnected by itself when its overdue invoices are paid.",
+    )
     date_start = fields.Date(
         string="Start date",
         required=True,
@@ -611,10 +618,14 @@ class IspSubscription(models.Model):
             sub._set_state("active", "new", self.env._("Subscription started"))
         return True
 
-    def action_suspend(self, reason):
+    def action_suspend(self, reason, kind="manual"):
+        """Suspend active subscriptions. ``kind`` is ``"nonpayment"`` when
+        collections suspend for overdue invoices: those come back by themselves
+        once the overdue invoices are paid (:meth:`_isp_reconnect_if_settled`)."""
         subs = self.filtered(lambda s: s.state == "active")
         if subs != self:
             raise UserError(self.env._("Only active subscriptions can be suspended."))
+        subs.suspension_kind = kind
         subs._set_state("suspended", "suspension", reason)
         return True
 
@@ -624,8 +635,34 @@ class IspSubscription(models.Model):
             raise UserError(
                 self.env._("Only suspended subscriptions can be reactivated.")
             )
+        subs.suspension_kind = False
         subs._set_state("active", "reactivation", reason)
         return True
+
+    def _isp_overdue_invoices(self):
+        """Posted customer invoices of these subscriptions, past due and not paid."""
+        return self.env["account.move"].search(
+            [
+                ("isp_subscription_ids", "in", self.ids),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("invoice_date_due", "<", fields.Date.context_today(self)),
+            ]
+        )
+
+    def _isp_reconnect_if_settled(self):
+        """Reactivate subscriptions suspended for non-payment that owe nothing
+        overdue any more. Called when invoices get paid, whatever the channel."""
+        to_check = self.filtered(
+            lambda s: s.state == "suspended" and s.suspension_kind == "nonpayment"
+        )
+        reconnected = self.browse()
+        for sub in to_check:
+            if not sub._isp_overdue_invoices():
+                sub.action_reactivate(self.env._("Overdue invoices paid"))
+                reconnected |= sub
+        return reconnected
 
     def action_terminate(self, date, reason, credit=None):
         """Terminate on ``date`` (first day without service).

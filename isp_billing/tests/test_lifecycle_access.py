@@ -151,3 +151,68 @@ class TestAccess(IspBillingCommon):
                     "event_date": self.d("2026-11-01"),
                 }
             )
+
+
+@tagged("post_install", "-at_install")
+class TestReconnectionOnPayment(IspBillingCommon):
+    """A subscription suspended for non-payment comes back by itself once its
+    overdue invoices are paid, whatever the channel; one suspended by hand
+    does not."""
+
+    def _pay(self, invoice, amount, day):
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({"amount": amount, "payment_date": day})._create_payments()
+
+    def test_paying_overdue_invoices_reconnects(self):
+        with freeze_time("2026-11-01 09:00:00"):
+            sub = self._active_subscription(
+                self.plan_home, self.d("2026-11-01"), anchor=self.d("2026-11-01")
+            )
+            manual = self._active_subscription(
+                self.plan_home, self.d("2026-11-01"), anchor=self.d("2026-11-01")
+            )
+            invoices = self._bill(sub | manual, self.d("2026-11-01"))
+        invoice = invoices.filtered(lambda m: m.isp_subscription_ids == sub)
+        manual_invoice = invoices - invoice
+        self.assertEqual(len(manual_invoice), 1)
+        # November in advance, no taxes on this plan: 2,999.00.
+        self.assertEqual(invoice.amount_total, 2999.0)
+        self.assertEqual(invoice.invoice_date_due, self.d("2026-11-01"))
+        with freeze_time("2026-11-10 09:00:00"):
+            sub.action_suspend("INV unpaid 9 days", kind="nonpayment")
+            manual.action_suspend("Customer asked for a pause")
+            self.assertEqual(sub.suspension_kind, "nonpayment")
+
+            self._pay(invoice, 1000.0, self.d("2026-11-10"))
+            self.assertEqual(invoice.payment_state, "partial")
+            self.assertEqual(invoice.amount_residual, 1999.0)
+            self.assertEqual(sub.state, "suspended", "1,999.00 still overdue")
+
+            self._pay(invoice, 1999.0, self.d("2026-11-10"))
+            self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+            self.assertEqual(sub.state, "active")
+            self.assertFalse(sub.suspension_kind)
+            self.assertEqual(sub.state_reason, "Overdue invoices paid")
+            self.assertEqual(
+                sub.event_ids.sorted("id").mapped("event_type"),
+                ["new", "suspension", "reactivation"],
+            )
+
+            self._pay(manual_invoice, 2999.0, self.d("2026-11-10"))
+            self.assertEqual(manual.state, "suspended", "suspended by hand stays")
+
+    def test_other_overdue_invoice_keeps_it_suspended(self):
+        with freeze_time("2026-10-01 09:00:00"):
+            sub = self._active_subscription(
+                self.plan_home, self.d("2026-10-01"), anchor=self.d("2026-10-01")
+            )
+            october = self._bill(sub, self.d("2026-10-01"))
+        with freeze_time("2026-11-01 09:00:00"):
+            november = self._bill(sub, self.d("2026-11-01"))
+        with freeze_time("2026-11-05 09:00:00"):
+            sub.action_suspend("Two months unpaid", kind="nonpayment")
+            self._pay(november, 2999.0, self.d("2026-11-05"))
+            self.assertEqual(sub.state, "suspended", "October is still overdue")
+            self._pay(october, 2999.0, self.d("2026-11-05"))
+            self.assertEqual(sub.state, "active")

@@ -19,6 +19,12 @@ class IspSubscriptionStateWizard(models.TransientModel):
         required=True,
     )
     reason = fields.Char(required=True)
+    suspension_kind = fields.Selection(
+        [("manual", "By hand"), ("nonpayment", "Non-payment")],
+        default="manual",
+        help="Non-payment: the subscription is reconnected by itself as soon as its "
+        "overdue invoices are paid.",
+    )
     date = fields.Date(
         string="Termination date",
         default=fields.Date.context_today,
@@ -43,7 +49,7 @@ class IspSubscriptionStateWizard(models.TransientModel):
         self.ensure_one()
         subs = self.subscription_ids
         if self.action == "suspend":
-            subs.action_suspend(self.reason)
+            subs.action_suspend(self.reason, kind=self.suspension_kind or "manual")
         elif self.action == "reactivate":
             subs.action_reactivate(self.reason)
         else:
