@@ -1,0 +1,173 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+import logging
+
+from odoo import http
+from odoo.exceptions import UserError
+from odoo.http import request
+
+from odoo.addons.payment import utils as payment_utils
+
+from .. import const
+from ..models.isp_mpesa_payment import MpesaBadPayload
+from ..utils import mask_payload
+
+_logger = logging.getLogger(__name__)
+
+
+class MpesaController(http.Controller):
+    """Daraja's callbacks (``type='http'``: raw JSON in, Daraja's JSON out) and
+    the portal's "send the prompt" call."""
+
+    # === helpers === #
+
+    def _json(self, body, status=200):
+        return request.make_json_response(body, status=status)
+
+    def _provider_or_403(self, token, what):
+        """The provider this callback URL belongs to, or a 403 response."""
+        provider = request.env["payment.provider"].sudo()._mpesa_find_by_token(token)
+        address = request.httprequest.remote_addr
+        if not provider:
+            _logger.warning(
+                "M-PESA %s from %s with a wrong callback token: refused, nothing "
+                "written",
+                what,
+                address,
+            )
+            return None, self._json({"ResultCode": 1, "ResultDesc": "Forbidden"}, 403)
+        if not provider._mpesa_ip_allowed(address):
+            _logger.warning(
+                "M-PESA %s from %s, outside the callback IP allow-list: refused",
+                what,
+                address,
+            )
+            return None, self._json({"ResultCode": 1, "ResultDesc": "Forbidden"}, 403)
+        return provider, None
+
+    def _read_json(self, what):
+        """The request's JSON object, or a 400 response."""
+        raw = request.httprequest.get_data(as_text=True)
+        if not raw.strip():
+            _logger.warning("M-PESA %s with an empty body: refused", what)
+            return None, self._json({"ResultCode": 1, "ResultDesc": "Empty body"}, 400)
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            _logger.warning("M-PESA %s with malformed JSON: refused (%.80r)", what, raw)
+            return None, self._json(
+                {"ResultCode": 1, "ResultDesc": "Malformed JSON"}, 400
+            )
+        if not isinstance(data, dict):
+            _logger.warning("M-PESA %s whose JSON is not an object: refused", what)
+            return None, self._json(
+                {"ResultCode": 1, "ResultDesc": "Invalid payload"}, 400
+            )
+        return data, None
+
+    # === STK push callback === #
+
+    @http.route(
+        const.STK_CALLBACK_ROUTE,
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def mpesa_stk_callback(self, token, **kwargs):
+        provider, error = self._provider_or_403(token, "STK callback")
+        if error:
+            return error
+        data, error = self._read_json("STK callback")
+        if error:
+            return error
+        callback = (
+            (data.get("Body") or {}).get("stkCallback")
+            if isinstance(data.get("Body"), dict)
+            else None
+        )
+        if (
+            not isinstance(callback, dict)
+            or not callback.get("CheckoutRequestID")
+            or "ResultCode" not in callback
+        ):
+            _logger.warning(
+                "M-PESA STK callback without Body.stkCallback.CheckoutRequestID/"
+                "ResultCode: refused: %s",
+                mask_payload(data),
+            )
+            return self._json({"ResultCode": 1, "ResultDesc": "Invalid payload"}, 400)
+        _logger.info("M-PESA STK callback: %s", mask_payload(callback))
+        request.env["payment.transaction"].sudo()._mpesa_handle_stk_callback(
+            provider, callback
+        )
+        return self._json(const.STK_CALLBACK_ACK)
+
+    # === paybill (C2B) === #
+
+    @http.route(
+        const.C2B_VALIDATION_ROUTE,
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def mpesa_c2b_validation(self, token, **kwargs):
+        provider, error = self._provider_or_403(token, "paybill validation")
+        if error:
+            return error
+        data, error = self._read_json("paybill validation")
+        if error:
+            return error
+        answer = (
+            request.env["isp.mpesa.payment"].sudo()._mpesa_validate_c2b(provider, data)
+        )
+        return self._json(answer)
+
+    @http.route(
+        const.C2B_CONFIRMATION_ROUTE,
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def mpesa_c2b_confirmation(self, token, **kwargs):
+        provider, error = self._provider_or_403(token, "paybill confirmation")
+        if error:
+            return error
+        data, error = self._read_json("paybill confirmation")
+        if error:
+            return error
+        _logger.info("M-PESA paybill confirmation: %s", mask_payload(data))
+        try:
+            request.env["isp.mpesa.payment"].sudo()._mpesa_handle_c2b_confirmation(
+                provider, data
+            )
+        except MpesaBadPayload as exc:
+            _logger.warning("M-PESA paybill confirmation refused: %s", exc)
+            return self._json({"ResultCode": 1, "ResultDesc": str(exc)}, 400)
+        return self._json(const.C2B_CONFIRMATION_ACK)
+
+    # === portal: send the prompt === #
+
+    @http.route("/payment/mpesa/stk_push", type="json", auth="public")
+    def mpesa_portal_stk_push(self, reference, access_token, phone):
+        """Send the M-PESA prompt for a transaction the payment form created."""
+        if not payment_utils.check_access_token(access_token, reference):
+            return {"error": request.env._("This payment link is not valid.")}
+        tx = (
+            request.env["payment.transaction"]
+            .sudo()
+            .search([("reference", "=", reference)], limit=1)
+        )
+        if not tx or tx.provider_code != "mpesa":
+            return {"error": request.env._("This payment link is not valid.")}
+        try:
+            tx._mpesa_send_stk_push(phone)
+        except UserError as exc:
+            return {"error": exc.args[0]}
+        return {"state": tx.state, "message": tx.state_message}

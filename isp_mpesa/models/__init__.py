@@ -1,0 +1,5 @@
+from . import payment_provider
+from . import payment_transaction
+from . import isp_mpesa_payment
+from . import account_move
+from . import isp_subscription

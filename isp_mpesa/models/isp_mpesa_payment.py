@@ -1,0 +1,494 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+import logging
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+
+from .. import const
+from ..utils import EAT, mask_msisdn, msisdn_hash, normalize_msisdn, normalize_reference
+
+_logger = logging.getLogger(__name__)
+
+_RECEIPT_RE = re.compile(r"^[A-Z0-9]{6,20}$")
+
+
+class MpesaBadPayload(ValueError):
+    """A callback that cannot be a Daraja message: answered 400, nothing kept."""
+
+
+class IspMpesaPayment(models.Model):
+    """Every M-PESA receipt the ISP received, once: the paybill (C2B)
+    confirmations and the STK payments. The unique receipt per provider is
+    what makes one payment land once, whichever channel reports it first.
+    Receipts that match no customer wait here for an accountant."""
+
+    _name = "isp.mpesa.payment"
+    _description = "M-PESA payment"
+    _inherit = ["mail.thread"]
+    _order = "trans_time desc, id desc"
+    _rec_name = "name"
+
+    name = fields.Char(string="Receipt", required=True, readonly=True, index=True)
+    provider_id = fields.Many2one(
+        "payment.provider", required=True, readonly=True, ondelete="restrict"
+    )
+    company_id = fields.Many2one(
+        related="provider_id.company_id", store=True, index=True
+    )
+    channel = fields.Selection(
+        [
+            ("c2b", "Paybill"),
+            ("stk", "STK push"),
+            ("both", "STK push + paybill"),
+        ],
+        required=True,
+        readonly=True,
+    )
+    amount = fields.Monetary(readonly=True, currency_field="currency_id")
+    currency_id = fields.Many2one(
+        "res.currency",
+        readonly=True,
+        default=lambda self: self.env.ref("base.KES", raise_if_not_found=False),
+    )
+    bill_ref_number = fields.Char(
+        string="Account typed", readonly=True, help="The account number as typed."
+    )
+    msisdn = fields.Char(
+        string="Phone", readonly=True, help="As M-PESA sent it (masked or hashed)."
+    )
+    msisdn_hash = fields.Char(readonly=True, index="btree_not_null")
+    payer_name = fields.Char(readonly=True)
+    trans_time = fields.Datetime(string="Paid on", readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        tracking=True,
+        domain="[('parent_id', '=', False)]",
+    )
+    transaction_id = fields.Many2one("payment.transaction", readonly=True, index=True)
+    payment_id = fields.Many2one(related="transaction_id.payment_id")
+    state = fields.Selection(
+        [
+            ("unmatched", "To assign"),
+            ("matched", "Matched"),
+            ("assigned", "Assigned by hand"),
+        ],
+        default="unmatched",
+        required=True,
+        readonly=True,
+        tracking=True,
+        index=True,
+    )
+    note = fields.Char(readonly=True)
+    raw_payload = fields.Text(
+        readonly=True, groups="account.group_account_invoice,base.group_system"
+    )
+
+    _sql_constraints = [
+        (
+            "receipt_unique",
+            "unique(provider_id, name)",
+            "An M-PESA receipt is recorded once.",
+        )
+    ]
+
+    # === the receipt claim === #
+
+    @api.model
+    def _mpesa_claim(self, provider, receipt, vals):
+        """Record ``receipt`` unless it is already: ``(entry, created)``.
+
+        ``INSERT … ON CONFLICT DO NOTHING``: when two requests race for one
+        receipt, the second waits for the first; under Odoo's repeatable read it
+        then fails with a serialization error and Odoo retries it, and the retry
+        finds the receipt."""
+        self.env.cr.execute(
+            """
+            INSERT INTO isp_mpesa_payment
+                (name, provider_id, company_id, channel, state, currency_id,
+                 create_uid, write_uid, create_date, write_date)
+            VALUES (%s, %s, %s, %s, 'unmatched', %s, %s, %s,
+                    now() at time zone 'UTC', now() at time zone 'UTC')
+            ON CONFLICT (provider_id, name) DO NOTHING
+            RETURNING id
+            """,
+            [
+                receipt,
+                provider.id,
+                provider.company_id.id,
+                vals.get("channel", "c2b"),
+                self.env.ref("base.KES").id,
+                self.env.uid,
+                self.env.uid,
+            ],
+        )
+        row = self.env.cr.fetchone()
+        if row:
+            entry = self.browse(row[0])
+            entry.write(vals)
+            return entry, True
+        entry = self.search(
+            [("provider_id", "=", provider.id), ("name", "=", receipt)], limit=1
+        )
+        return entry, False
+
+    def _mpesa_add_payload(self, label, payload):
+        for entry in self:
+            line = json.dumps({label: payload}, sort_keys=True, default=str)
+            entry.raw_payload = (
+                f"{entry.raw_payload}\n{line}" if entry.raw_payload else line
+            )
+
+    # === paybill (C2B) === #
+
+    @api.model
+    def _mpesa_parse_c2b(self, data):
+        if not isinstance(data, dict):
+            raise MpesaBadPayload("the body is not a JSON object")
+        receipt = str(data.get("TransID") or "").strip().upper()
+        if not _RECEIPT_RE.match(receipt):
+            raise MpesaBadPayload("TransID is missing or not an M-PESA receipt")
+        amount = self._mpesa_parse_amount(data.get("TransAmount"))
+        if amount is None:
+            raise MpesaBadPayload("TransAmount is missing or not a positive amount")
+        return receipt, amount
+
+    @api.model
+    def _mpesa_parse_amount(self, value):
+        try:
+            amount = Decimal(str(value).strip())
+        except (InvalidOperation, ValueError, TypeError):
+            return None
+        if not amount.is_finite() or amount <= 0:
+            return None
+        return amount
+
+    @api.model
+    def _mpesa_c2b_time(self, value):
+        value = str(value or "")
+        try:
+            local = datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=EAT)
+        except ValueError:
+            return fields.Datetime.now()
+        return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+    @api.model
+    def _mpesa_match_reference(self, provider, reference):
+        """``(partner, invoices)`` for an account number or an invoice number
+        (case- and space-insensitive), invoices open, oldest first; the named
+        invoice first."""
+        ref = normalize_reference(reference)
+        if not ref:
+            return self.env["res.partner"], self.env["account.move"]
+        company = provider.company_id
+        sub = (
+            self.env["isp.subscription"]
+            .sudo()
+            .search(
+                [("account_number", "=ilike", ref), ("company_id", "=", company.id)],
+                limit=1,
+            )
+        )
+        named = self.env["account.move"]
+        if sub:
+            partner = sub.partner_id.commercial_partner_id
+        else:
+            self.env.cr.execute(
+                """
+                SELECT id FROM account_move
+                 WHERE move_type = 'out_invoice' AND state = 'posted'
+                   AND company_id = %s
+                   AND upper(regexp_replace(name, '\\s', '', 'g')) = %s
+                 LIMIT 1
+                """,
+                [company.id, ref],
+            )
+            row = self.env.cr.fetchone()
+            if not row:
+                return self.env["res.partner"], self.env["account.move"]
+            named = self.env["account.move"].sudo().browse(row[0])
+            partner = named.partner_id.commercial_partner_id
+        invoices = (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("company_id", "=", company.id),
+                    ("commercial_partner_id", "=", partner.id),
+                    ("payment_state", "in", ("not_paid", "partial")),
+                    ("currency_id.name", "=", const.CURRENCY),
+                ],
+                order="invoice_date_due, invoice_date, id",
+            )
+        )
+        if named and named in invoices:
+            invoices = named | (invoices - named)
+        return partner, invoices
+
+    @api.model
+    def _mpesa_recent_stk_tx(self, provider, reference, amount):
+        """A recent STK payment this paybill confirmation is the money of:
+        same provider, account reference and amount, no receipt yet."""
+        return (
+            self.env["payment.transaction"]
+            .sudo()
+            .search(
+                [
+                    ("provider_id", "=", provider.id),
+                    ("mpesa_account_ref", "=ilike", normalize_reference(reference)),
+                    ("amount", "=", float(amount)),
+                    ("mpesa_receipt", "=", False),
+                    ("state", "in", ("draft", "pending", "done", "cancel", "error")),
+                    (
+                        "create_date",
+                        ">=",
+                        fields.Datetime.now()
+                        - timedelta(seconds=const.C2B_STK_MATCH_WINDOW),
+                    ),
+                ],
+                order="id desc",
+                limit=1,
+            )
+        )
+
+    @api.model
+    def _mpesa_handle_c2b_confirmation(self, provider, data):
+        """A paybill confirmation: record the money once, apply it to the
+        customer's invoices, or queue it for an accountant.
+
+        :raise MpesaBadPayload: not a confirmation (nothing written)"""
+        receipt, amount = self._mpesa_parse_c2b(data)
+        raw_msisdn = str(data.get("MSISDN") or "")
+        plain = normalize_msisdn(raw_msisdn)
+        vals = {
+            "channel": "c2b",
+            "amount": float(amount),
+            "bill_ref_number": (data.get("BillRefNumber") or "").strip()[:64],
+            "msisdn": mask_msisdn(plain or raw_msisdn),
+            "msisdn_hash": msisdn_hash(plain)
+            if plain
+            else (
+                raw_msisdn.lower()
+                if re.fullmatch(r"[0-9a-fA-F]{64}", raw_msisdn)
+                else False
+            ),
+            "payer_name": " ".join(
+                filter(
+                    None, (data.get(k) for k in ("FirstName", "MiddleName", "LastName"))
+                )
+            )[:128],
+            "trans_time": self._mpesa_c2b_time(data.get("TransTime")),
+        }
+        entry, created = self._mpesa_claim(provider, receipt, vals)
+        entry._mpesa_add_payload("c2b_confirmation", data)
+        if not created:
+            if entry.channel == "stk":
+                entry.channel = "both"
+            _logger.info(
+                "M-PESA: paybill confirmation %s already recorded (%s); nothing "
+                "more to do",
+                receipt,
+                entry.transaction_id.reference or entry.state,
+            )
+            return entry
+        tx = self._mpesa_recent_stk_tx(provider, vals["bill_ref_number"], amount)
+        if tx:
+            tx._mpesa_lock()
+            entry.write(
+                {
+                    "transaction_id": tx.id,
+                    "partner_id": tx.partner_id.id,
+                    "state": "matched",
+                    "channel": "both",
+                }
+            )
+            tx._mpesa_append_log("c2b_confirmation", data)
+            if tx.state == "done":
+                tx.mpesa_receipt = receipt  # paid earlier, receipt was unknown
+            else:
+                tx._mpesa_settle_paid(receipt, paid_at=vals["trans_time"])
+            _logger.info(
+                "M-PESA: paybill confirmation %s is the money of STK payment %s",
+                receipt,
+                tx.reference,
+            )
+            return entry
+        partner, invoices = self._mpesa_match_reference(
+            provider, vals["bill_ref_number"]
+        )
+        if not partner:
+            entry.note = self.env._("No subscription or invoice with this account.")
+            _logger.info(
+                "M-PESA: paybill payment %s (KES %s, account %r) matches no "
+                "customer; queued for an accountant",
+                receipt,
+                amount,
+                vals["bill_ref_number"],
+            )
+            return entry
+        entry._mpesa_apply_to(partner, invoices, "matched")
+        return entry
+
+    def _mpesa_apply_to(self, partner, invoices, state):
+        """Record this receipt as ``partner``'s payment, reconciled with
+        ``invoices`` (oldest first); what is left is customer credit."""
+        self.ensure_one()
+        provider = self.provider_id
+        method = self.env.ref("payment.payment_method_mpesa")
+        Tx = self.env["payment.transaction"].sudo()
+        tx = Tx.create(
+            {
+                "provider_id": provider.id,
+                "payment_method_id": method.id,
+                "reference": Tx._compute_reference(
+                    "mpesa", prefix=f"MPESA-{self.name}"
+                ),
+                "amount": self.amount,
+                "currency_id": self.currency_id.id,
+                "partner_id": partner.id,
+                "operation": "online_direct",
+                "provider_reference": self.name,
+                "mpesa_receipt": self.name,
+                "mpesa_account_ref": normalize_reference(self.bill_ref_number)[:64],
+                "invoice_ids": [Command.set(invoices.ids)],
+            }
+        )
+        self.write({"transaction_id": tx.id, "partner_id": partner.id, "state": state})
+        tx._mpesa_append_log("receipt", self.name)
+        tx.mpesa_result_code = "0"
+        tx._set_done(state_message=self.env._("Paid: M-PESA receipt %s.", self.name))
+        tx._post_process()
+        _logger.info(
+            "M-PESA: receipt %s (KES %s) recorded for %s against %s invoice(s)",
+            self.name,
+            self.amount,
+            partner.display_name,
+            len(invoices),
+        )
+        return tx
+
+    @api.model
+    def _mpesa_validate_c2b(self, provider, data):
+        """The paybill's validation request: accept, or refuse an unknown
+        account when the ISP chose so."""
+        amount = self._mpesa_parse_amount(data.get("TransAmount"))
+        if amount is None or amount > const.MAX_AMOUNT:
+            return const.C2B_REJECT_AMOUNT
+        if provider.mpesa_c2b_reject_unknown:
+            partner, __ = self._mpesa_match_reference(
+                provider, data.get("BillRefNumber")
+            )
+            if not partner:
+                _logger.info(
+                    "M-PESA: paybill payment to unknown account %r refused",
+                    data.get("BillRefNumber"),
+                )
+                return const.C2B_REJECT_ACCOUNT
+        return const.C2B_ACCEPT
+
+    # === STK payments without a request we know === #
+
+    @api.model
+    def _mpesa_stk_without_request(self, provider, callback, metadata):
+        """A callback for a CheckoutRequestID we never sent (or lost, e.g. a
+        push whose answer timed out). Failures and unconfirmed successes are
+        logged and dropped; a success M-PESA confirms is money: queued."""
+        checkout_id = callback.get("CheckoutRequestID")
+        if str(callback.get("ResultCode")) != "0":
+            _logger.info(
+                "M-PESA: callback for unknown request %s (code %s) ignored",
+                checkout_id,
+                callback.get("ResultCode"),
+            )
+            return False
+        receipt = str(metadata.get("MpesaReceiptNumber") or "")
+        try:
+            amount = Decimal(str(metadata.get("Amount")))
+        except (InvalidOperation, ValueError):
+            amount = None
+        if not _RECEIPT_RE.match(receipt) or amount is None or amount <= 0:
+            _logger.warning(
+                "M-PESA: success callback for unknown request %s without a valid "
+                "receipt or amount; ignored",
+                checkout_id,
+            )
+            return False
+        try:
+            status, answer = provider._mpesa_stk_query(checkout_id)
+        except Exception as error:  # noqa: BLE001 - any refusal means unconfirmed
+            status, answer = "error", {"error": str(error)}
+        if status != "final" or answer.get("ResultCode") != "0":
+            _logger.warning(
+                "M-PESA: success callback for unknown request %s not confirmed by "
+                "M-PESA (%s); ignored",
+                checkout_id,
+                answer.get("ResultCode") or status,
+            )
+            return False
+        phone = normalize_msisdn(metadata.get("PhoneNumber"))
+        entry, created = self._mpesa_claim(
+            provider,
+            receipt,
+            {
+                "channel": "stk",
+                "amount": float(amount),
+                "msisdn": mask_msisdn(phone or metadata.get("PhoneNumber")),
+                "msisdn_hash": msisdn_hash(phone) if phone else False,
+                "trans_time": self.env["payment.transaction"]._mpesa_paid_at(metadata),
+                "note": self.env._("STK payment for a request Odoo has no record of."),
+            },
+        )
+        entry._mpesa_add_payload("stk_callback", callback)
+        if created:
+            _logger.warning(
+                "M-PESA: confirmed STK payment %s for unknown request %s queued for "
+                "an accountant",
+                receipt,
+                checkout_id,
+            )
+        return entry
+
+    # === the accountant's queue === #
+
+    def action_assign(self):
+        """Apply unmatched receipts to the chosen customer's open invoices."""
+        for entry in self:
+            if entry.state != "unmatched":
+                raise UserError(
+                    self.env._("%s is already applied to a customer.", entry.name)
+                )
+            if not entry.partner_id:
+                raise UserError(
+                    self.env._("Choose the customer who paid %s first.", entry.name)
+                )
+            partner = entry.partner_id.commercial_partner_id
+            invoices = (
+                self.env["account.move"]
+                .sudo()
+                .search(
+                    [
+                        ("move_type", "=", "out_invoice"),
+                        ("state", "=", "posted"),
+                        ("company_id", "=", entry.company_id.id),
+                        ("commercial_partner_id", "=", partner.id),
+                        ("payment_state", "in", ("not_paid", "partial")),
+                    ],
+                    order="invoice_date_due, invoice_date, id",
+                )
+            )
+            entry.sudo()._mpesa_apply_to(partner, invoices, "assigned")
+            entry.message_post(
+                body=self.env._(
+                    "Assigned to %(partner)s by %(user)s.",
+                    partner=partner.display_name,
+                    user=self.env.user.name,
+                )
+            )
+        return True

@@ -1,0 +1,31 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import models
+from odoo.exceptions import UserError
+
+
+class IspSubscription(models.Model):
+    _inherit = "isp.subscription"
+
+    def _isp_open_invoices(self):
+        return self.env["account.move"].search(
+            [
+                ("isp_subscription_ids", "in", self.ids),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ],
+            order="invoice_date_due, invoice_date, id",
+        )
+
+    def action_mpesa_request_payment(self):
+        """Ask the subscriber to pay what is open on this subscription."""
+        self.ensure_one()
+        invoices = self._isp_open_invoices()
+        if not invoices:
+            raise UserError(self.env._("%s owes nothing.", self.display_name))
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "isp_mpesa.action_isp_mpesa_request"
+        )
+        action["context"] = {"default_invoice_ids": invoices.ids}
+        return action

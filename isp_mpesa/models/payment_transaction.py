@@ -1,0 +1,552 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+import logging
+import math
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.payment import utils as payment_utils
+
+from .. import const
+from ..utils import EAT, mask_msisdn, normalize_msisdn
+from .payment_provider import MpesaError
+
+_logger = logging.getLogger(__name__)
+
+_ACCOUNT_REF_RE = re.compile(r"[^A-Za-z0-9-]")
+
+
+def _callback_items(callback):
+    """``CallbackMetadata.Item`` as a dict, read by name (never by position:
+    some variants carry a value-less ``Balance`` item)."""
+    items = (callback.get("CallbackMetadata") or {}).get("Item") or []
+    return {
+        item["Name"]: item.get("Value")
+        for item in items
+        if isinstance(item, dict) and "Name" in item
+    }
+
+
+def _amount(value):
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+    return amount if amount.is_finite() else None
+
+
+class PaymentTransaction(models.Model):
+    _inherit = "payment.transaction"
+
+    mpesa_phone = fields.Char(string="M-PESA phone", readonly=True, copy=False)
+    mpesa_checkout_request_id = fields.Char(
+        string="CheckoutRequestID", readonly=True, copy=False, index="btree_not_null"
+    )
+    mpesa_merchant_request_id = fields.Char(
+        string="MerchantRequestID", readonly=True, copy=False
+    )
+    mpesa_account_ref = fields.Char(
+        string="Account reference",
+        readonly=True,
+        copy=False,
+        help="What the subscriber saw on the M-PESA prompt.",
+    )
+    mpesa_receipt = fields.Char(
+        string="M-PESA receipt", readonly=True, copy=False, index="btree_not_null"
+    )
+    mpesa_result_code = fields.Char(string="M-PESA result", readonly=True, copy=False)
+    mpesa_callback_data = fields.Text(
+        readonly=True,
+        copy=False,
+        help="The success callback's metadata, kept until M-PESA confirms it.",
+    )
+    mpesa_log = fields.Text(
+        string="M-PESA messages",
+        readonly=True,
+        copy=False,
+        groups="account.group_account_invoice,base.group_system",
+        help="Every request and callback of this payment, as received.",
+    )
+    mpesa_next_query = fields.Datetime(readonly=True, copy=False)
+    mpesa_query_count = fields.Integer(readonly=True, copy=False)
+    mpesa_unknown = fields.Boolean(
+        string="Reconcile by hand",
+        readonly=True,
+        copy=False,
+        help="M-PESA gave no final answer within a day.",
+    )
+
+    _sql_constraints = [
+        (
+            "mpesa_checkout_unique",
+            "unique(provider_id, mpesa_checkout_request_id)",
+            "An M-PESA request belongs to one transaction.",
+        )
+    ]
+
+    # === payment framework === #
+
+    def _get_specific_processing_values(self, processing_values):
+        res = super()._get_specific_processing_values(processing_values)
+        if self.provider_code != "mpesa":
+            return res
+        res["mpesa_access_token"] = payment_utils.generate_access_token(self.reference)
+        return res
+
+    def _get_tx_from_notification_data(self, provider_code, notification_data):
+        tx = super()._get_tx_from_notification_data(provider_code, notification_data)
+        if provider_code != "mpesa" or len(tx) == 1:
+            return tx
+        return self.search(
+            [
+                ("provider_code", "=", "mpesa"),
+                (
+                    "mpesa_checkout_request_id",
+                    "=",
+                    notification_data.get("CheckoutRequestID"),
+                ),
+            ],
+            limit=1,
+        )
+
+    # === STK push === #
+
+    def _mpesa_account_reference(self):
+        """What the subscriber sees on the prompt and types at the paybill:
+        the subscription's account number when there is one (≤ 12 characters)."""
+        self.ensure_one()
+        subs = self.invoice_ids.isp_subscription_ids
+        if len(subs.mapped("account_number")) == 1:
+            return subs.account_number[:12]
+        partner_subs = self.env["isp.subscription"].search(
+            [
+                ("partner_id", "child_of", self.partner_id.commercial_partner_id.id),
+                ("company_id", "=", self.company_id.id),
+                ("state", "in", ("active", "suspended")),
+            ],
+            limit=2,
+        )
+        if len(partner_subs) == 1:
+            return partner_subs.account_number[:12]
+        return _ACCOUNT_REF_RE.sub("", self.reference)[-12:]
+
+    def _mpesa_append_log(self, label, payload):
+        for tx in self.sudo():
+            line = json.dumps(
+                {
+                    "at": fields.Datetime.to_string(fields.Datetime.now()),
+                    label: payload,
+                },
+                sort_keys=True,
+                default=str,
+            )
+            tx.mpesa_log = f"{tx.mpesa_log}\n{line}" if tx.mpesa_log else line
+
+    def _mpesa_send_stk_push(self, phone):
+        """Send the M-PESA prompt for this draft transaction to ``phone``.
+
+        :raise UserError: invalid phone, wrong currency or amount (nothing is
+            written); :class:`MpesaError` when M-PESA refuses (the transaction is
+            set in error with M-PESA's reason)
+        """
+        self.ensure_one()
+        if self.provider_code != "mpesa":
+            raise UserError(self.env._("This is not an M-PESA payment."))
+        if self.state != "draft":
+            raise UserError(
+                self.env._("This payment was already sent to M-PESA (%s).", self.state)
+            )
+        msisdn = normalize_msisdn(phone)
+        if not msisdn:
+            raise UserError(
+                self.env._(
+                    "“%s” is not an M-PESA phone number. Use a Kenyan mobile number "
+                    "such as 0712 345 678 or 254712345678.",
+                    phone or "",
+                )
+            )
+        if self.currency_id.name != const.CURRENCY:
+            raise UserError(
+                self.env._(
+                    "M-PESA takes Kenyan shillings only, not %s.", self.currency_id.name
+                )
+            )
+        # M-PESA moves whole shillings: round up (the cents stay as credit).
+        amount = math.ceil(self.currency_id.round(self.amount) - 1e-9)
+        if not const.MIN_AMOUNT <= amount <= const.MAX_AMOUNT:
+            raise UserError(
+                self.env._(
+                    "M-PESA takes payments between KES %(min)s and KES %(max)s.",
+                    min=const.MIN_AMOUNT,
+                    max=f"{const.MAX_AMOUNT:,}",
+                )
+            )
+        account_reference = self._mpesa_account_reference()
+        self.write(
+            {
+                "amount": amount,
+                "mpesa_phone": msisdn,
+                "mpesa_account_ref": account_reference,
+            }
+        )
+        try:
+            answer = self.provider_id._mpesa_stk_push(
+                msisdn, amount, account_reference, "Internet"
+            )
+        except MpesaError as error:
+            self._mpesa_append_log("stk_push_error", error.body or str(error))
+            if error.ambiguous:
+                # The prompt may have been sent: wait for a callback or a
+                # paybill confirmation; the janitor gives up after a day.
+                self._set_pending(
+                    state_message=self.env._(
+                        "M-PESA did not confirm the request. If your phone shows "
+                        "a prompt, you can still pay."
+                    )
+                )
+                return self
+            self._set_error(str(error))
+            raise
+        self._mpesa_append_log("stk_push", answer)
+        self.write(
+            {
+                "provider_reference": answer["CheckoutRequestID"],
+                "mpesa_checkout_request_id": answer["CheckoutRequestID"],
+                "mpesa_merchant_request_id": answer.get("MerchantRequestID"),
+                "mpesa_next_query": fields.Datetime.now()
+                + timedelta(seconds=const.QUERY_FIRST_AFTER),
+            }
+        )
+        self._set_pending(
+            state_message=self.env._(
+                "Check your phone (%s) and enter your M-PESA PIN.",
+                mask_msisdn(msisdn),
+            )
+        )
+        _logger.info(
+            "M-PESA: STK push %s sent to %s for %s KES (%s)",
+            answer["CheckoutRequestID"],
+            mask_msisdn(msisdn),
+            amount,
+            self.reference,
+        )
+        return self
+
+    # === outcomes === #
+
+    def _mpesa_lock(self):
+        """Row lock: concurrent callbacks for one payment wait, and under Odoo's
+        repeatable read the later one fails with a serialization error and is
+        retried by Odoo once the first has committed."""
+        self.env.cr.execute(
+            "SELECT id FROM payment_transaction WHERE id IN %s FOR UPDATE",
+            [tuple(self.ids)],
+        )
+        self.invalidate_recordset()
+
+    def _mpesa_result_message(self, code, description):
+        message = const.RESULT_MESSAGES.get(str(code))
+        if message:
+            return str(message)
+        return self.env._(
+            "M-PESA did not complete the payment: %(desc)s (code %(code)s).",
+            desc=description or self.env._("no reason given"),
+            code=code,
+        )
+
+    def _mpesa_apply_failure(self, code, description):
+        self.ensure_one()
+        code = str(code)
+        self.mpesa_result_code = code
+        message = self._mpesa_result_message(code, description)
+        if code in const.CANCEL_CODES:
+            self._set_canceled(state_message=message)
+        else:
+            self._set_error(message)
+        _logger.info(
+            "M-PESA: %s ended with code %s (%s)", self.reference, code, description
+        )
+
+    def _mpesa_settle_paid(self, receipt=None, paid_at=None):
+        """M-PESA confirmed the payment: record the money exactly once.
+
+        The receipt is claimed in the M-PESA payments ledger; when a paybill
+        confirmation already recorded it (one payment can produce both), this
+        transaction is marked paid without a second payment."""
+        self.ensure_one()
+        Ledger = self.env["isp.mpesa.payment"].sudo()
+        if receipt:
+            entry, created = Ledger._mpesa_claim(
+                self.provider_id,
+                receipt,
+                {
+                    "channel": "stk",
+                    "amount": self.amount,
+                    "transaction_id": self.id,
+                    "partner_id": self.partner_id.id,
+                    "state": "matched",
+                    "msisdn": mask_msisdn(self.mpesa_phone),
+                    "bill_ref_number": self.mpesa_account_ref,
+                    "trans_time": paid_at,
+                },
+            )
+            if not created:
+                entry.channel = "both" if entry.channel == "c2b" else entry.channel
+                other = entry.transaction_id
+                if other == self and self.state == "done":
+                    return self
+                if other and other != self:
+                    # Already paid through the paybill confirmation.
+                    self.mpesa_receipt = receipt
+                    self._set_done(
+                        state_message=self.env._(
+                            "Paid: M-PESA receipt %s, recorded from the paybill "
+                            "confirmation.",
+                            receipt,
+                        ),
+                        extra_allowed_states=("cancel",),
+                    )
+                    self.write(
+                        {"is_post_processed": True, "payment_id": other.payment_id.id}
+                    )
+                    _logger.info(
+                        "M-PESA: receipt %s already recorded by %s; %s paid "
+                        "without a second payment",
+                        receipt,
+                        other.reference,
+                        self.reference,
+                    )
+                    return self
+                entry.write(
+                    {
+                        "transaction_id": self.id,
+                        "partner_id": self.partner_id.id,
+                        "state": "matched",
+                    }
+                )
+            self.mpesa_receipt = receipt
+        self.mpesa_result_code = "0"
+        self._set_done(
+            state_message=self.env._("Paid: M-PESA receipt %s.", receipt)
+            if receipt
+            else self.env._("Paid (confirmed by M-PESA; receipt to follow)."),
+            extra_allowed_states=("cancel",),
+        )
+        self._post_process()
+        _logger.info(
+            "M-PESA: %s paid, %s KES, receipt %s",
+            self.reference,
+            self.amount,
+            receipt or "unknown",
+        )
+        return self
+
+    def _mpesa_verify_and_settle(self, metadata):
+        """A success callback: believe it only once M-PESA's status query
+        confirms it (callbacks are not signed)."""
+        self.ensure_one()
+        provider = self.provider_id
+        try:
+            status, answer = provider._mpesa_stk_query(self.mpesa_checkout_request_id)
+        except MpesaError as error:
+            _logger.info(
+                "M-PESA: cannot confirm %s now (%s); the status job will",
+                self.reference,
+                error,
+            )
+            self.mpesa_next_query = fields.Datetime.now()
+            return
+        self._mpesa_append_log("stk_query", answer)
+        if status == "pending":
+            self.mpesa_next_query = fields.Datetime.now() + timedelta(
+                seconds=const.QUERY_BACKOFF[0]
+            )
+            return
+        code = answer["ResultCode"]
+        if code != "0":
+            _logger.warning(
+                "M-PESA: a callback claimed %s was paid but M-PESA says %s (%s); "
+                "callback ignored",
+                self.reference,
+                code,
+                answer.get("ResultDesc"),
+            )
+            self._mpesa_apply_failure(code, answer.get("ResultDesc"))
+            return
+        self._mpesa_settle_paid(
+            metadata.get("MpesaReceiptNumber") if metadata else None,
+            paid_at=self._mpesa_paid_at(metadata),
+        )
+
+    @api.model
+    def _mpesa_paid_at(self, metadata):
+        """``TransactionDate`` (an East Africa Time integer) as a UTC datetime."""
+        value = str((metadata or {}).get("TransactionDate") or "")
+        if len(value) != 14 or not value.isdigit():
+            return False
+        try:
+            local = datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=EAT)
+        except ValueError:
+            return False
+        return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+    @api.model
+    def _mpesa_handle_stk_callback(self, provider, callback):
+        """Process one ``Body.stkCallback`` for ``provider``. Idempotent:
+        duplicates and replays change nothing."""
+        checkout_id = callback.get("CheckoutRequestID")
+        code = str(callback.get("ResultCode"))
+        metadata = _callback_items(callback) if code == "0" else {}
+        tx = self.sudo().search(
+            [
+                ("provider_id", "=", provider.id),
+                ("mpesa_checkout_request_id", "=", checkout_id),
+            ],
+            limit=1,
+        )
+        if not tx:
+            self.env["isp.mpesa.payment"].sudo()._mpesa_stk_without_request(
+                provider, callback, metadata
+            )
+            return
+        tx._mpesa_lock()
+        tx._mpesa_append_log("stk_callback", callback)
+        if tx.state == "done":
+            _logger.info(
+                "M-PESA: duplicate callback for %s (already paid), ignored",
+                tx.reference,
+            )
+            return
+        if code != "0":
+            if tx.state in ("draft", "pending"):
+                tx._mpesa_apply_failure(code, callback.get("ResultDesc"))
+            else:
+                _logger.info(
+                    "M-PESA: callback %s for %s, already %s, ignored",
+                    code,
+                    tx.reference,
+                    tx.state,
+                )
+            return
+        paid = _amount(metadata.get("Amount"))
+        if paid is None or paid != Decimal(str(tx.amount)).quantize(paid):
+            _logger.warning(
+                "M-PESA: callback for %s reports KES %s, the request was for "
+                "KES %s; ignored (the status job checks the payment)",
+                tx.reference,
+                metadata.get("Amount"),
+                tx.amount,
+            )
+            return
+        receipt = metadata.get("MpesaReceiptNumber")
+        if not receipt or not re.fullmatch(r"[A-Z0-9]{6,20}", str(receipt)):
+            _logger.warning(
+                "M-PESA: success callback for %s without a valid receipt; ignored",
+                tx.reference,
+            )
+            return
+        tx.mpesa_callback_data = json.dumps(metadata, default=str)
+        if tx.state == "draft":  # push timed out but the prompt went out
+            tx._set_pending()
+        tx._mpesa_verify_and_settle(metadata)
+
+    # === the status job ("janitor") === #
+
+    def _mpesa_give_up(self):
+        for tx in self:
+            tx.mpesa_unknown = True
+            tx._set_error(
+                self.env._(
+                    "Unknown: M-PESA gave no final answer within a day. Check the "
+                    "M-PESA statement and reconcile by hand."
+                )
+            )
+            _logger.warning(
+                "M-PESA: %s still pending after a day; left to reconcile by hand",
+                tx.reference,
+            )
+
+    @api.model
+    def _cron_mpesa_query_pending(self, limit=None):
+        """Settle pending STK pushes whose callback never came: query M-PESA
+        at a bounded rate (``limit`` queries per run, backing off per payment),
+        give up after a day."""
+        now = fields.Datetime.now()
+        limit = limit or const.QUERIES_PER_RUN
+        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        pending = self.sudo().search(
+            [
+                ("provider_code", "=", "mpesa"),
+                ("state", "=", "pending"),
+                ("create_date", "<=", now - timedelta(seconds=const.QUERY_FIRST_AFTER)),
+                "|",
+                ("mpesa_next_query", "=", False),
+                ("mpesa_next_query", "<=", now),
+            ],
+            order="mpesa_next_query, id",
+            limit=limit,
+        )
+        done = 0
+        for tx in pending:
+            tx._mpesa_lock()
+            if tx.state != "pending":
+                continue
+            done += 1
+            if tx.create_date <= now - timedelta(seconds=const.GIVE_UP_AFTER):
+                tx._mpesa_give_up()
+            elif not tx.mpesa_checkout_request_id:
+                # the push timed out: nothing to ask about; wait for a callback
+                # or a paybill confirmation until we give up
+                tx.mpesa_next_query = now + timedelta(hours=1)
+            else:
+                try:
+                    status, answer = tx.provider_id._mpesa_stk_query(
+                        tx.mpesa_checkout_request_id
+                    )
+                except MpesaError as error:
+                    if error.rate_limited:
+                        _logger.info("M-PESA: rate limited; status job stops here")
+                        break
+                    tx._mpesa_schedule_next(now)
+                    continue
+                tx._mpesa_append_log("stk_query", answer)
+                if status == "pending":
+                    tx._mpesa_schedule_next(now)
+                elif answer["ResultCode"] == "0":
+                    metadata = json.loads(tx.mpesa_callback_data or "{}")
+                    tx._mpesa_settle_paid(
+                        metadata.get("MpesaReceiptNumber"),
+                        paid_at=self._mpesa_paid_at(metadata),
+                    )
+                else:
+                    tx._mpesa_apply_failure(
+                        answer["ResultCode"], answer.get("ResultDesc")
+                    )
+            if in_cron:
+                self.env.cr.commit()  # one payment at a time survives a crash
+        if in_cron:
+            remaining = self.sudo().search_count(
+                [("provider_code", "=", "mpesa"), ("state", "=", "pending")]
+            )
+            self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+            _logger.info(
+                "M-PESA status job: %s checked, %s still pending", done, remaining
+            )
+        return done
+
+    def _mpesa_schedule_next(self, now):
+        for tx in self:
+            step = const.QUERY_BACKOFF[
+                min(tx.mpesa_query_count, len(const.QUERY_BACKOFF) - 1)
+            ]
+            tx.write(
+                {
+                    "mpesa_query_count": tx.mpesa_query_count + 1,
+                    "mpesa_next_query": now + timedelta(seconds=step),
+                }
+            )

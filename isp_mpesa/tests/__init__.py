@@ -1,0 +1,2 @@
+from . import test_c2b
+from . import test_stk

@@ -1,0 +1,172 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Paybill (C2B): URL registration, confirmations matched by account number,
+the unmatched queue, validation, bad input."""
+
+import hashlib
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import IspMpesaCommon
+
+CTRL_LOGGER = "odoo.addons.isp_mpesa.controllers.main"
+PROVIDER_LOGGER = "odoo.addons.isp_mpesa.models.payment_provider"
+LEDGER_LOGGER = "odoo.addons.isp_mpesa.models.isp_mpesa_payment"
+
+
+@tagged("post_install", "-at_install")
+class TestPaybill(IspMpesaCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Two months billed in advance, unpaid: October then November.
+        cls.sub = cls._active_subscription(
+            cls.plan_home,
+            cls.d("2026-10-01"),
+            anchor=cls.d("2026-10-01"),
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.provider.action_mpesa_register_c2b()
+        self.october = self._bill(self.sub, self.d("2026-10-01"))
+        self.november = self._bill(self.sub, self.d("2026-11-01"))
+
+    def ledger(self, receipt):
+        return self.env["isp.mpesa.payment"].search([("name", "=", receipt)])
+
+    def test_registration(self):
+        registration = self.sim.registrations[-1]
+        self.assertEqual(
+            registration["ConfirmationURL"],
+            f"{self.odoo_url}/payment/daraja/c2b/confirm/{self.token}",
+        )
+        self.assertEqual(registration["ResponseType"], "Completed")
+        self.assertEqual(self.provider.mpesa_c2b_registered_version, "v2")
+        self.assertNotIn("mpesa", registration["ConfirmationURL"].lower())
+
+    def test_registration_falls_back_to_the_other_version(self):
+        self.sim.c2b_reject_version = "v2"
+        self.provider.action_mpesa_register_c2b()
+        self.assertEqual(self.provider.mpesa_c2b_registered_version, "v1")
+        self.assertEqual(self.provider.mpesa_c2b_version, "v1")
+
+    def test_production_registration_is_one_time(self):
+        # setUp registered once already
+        self.sim.c2b_production_mode = True
+        with (
+            mute_logger(PROVIDER_LOGGER),
+            self.assertRaisesRegex(UserError, "Urls are already registered"),
+        ):
+            self.provider.action_mpesa_register_c2b()
+
+    def test_account_number_pays_oldest_first_any_case_and_spacing(self):
+        # 4,000.00 against 2,999.00 (Oct) + 2,999.00 (Nov): October paid,
+        # November 2,999.00 - 1,001.00 = 1,998.00 left.
+        typed = (
+            " "
+            + self.sub.account_number.lower()[:3]
+            + " "
+            + self.sub.account_number[3:]
+        )
+        result = self.c2b_pay(typed, 4000, msisdn="254712345678")
+        self.assertEqual(result["confirmation"].status, 200)
+        self.assertEqual(
+            result["confirmation"].json(), {"ResultCode": 0, "ResultDesc": "Success"}
+        )
+        self.assertEqual(self.october.amount_residual, 0.0)
+        self.assertEqual(self.november.amount_residual, 1998.0)
+        entry = self.ledger(result["trans_id"])
+        self.assertEqual(
+            (entry.state, entry.channel, entry.amount), ("matched", "c2b", 4000.0)
+        )
+        self.assertEqual(entry.partner_id, self.customer)
+        self.assertEqual(entry.msisdn, "2547*****678")
+        self.assertEqual(entry.transaction_id.payment_id.amount, 4000.0)
+
+    def test_excess_stays_as_customer_credit(self):
+        # 7,000.00 - 2 × 2,999.00 = 1,002.00 of credit
+        self.c2b_pay(self.sub.account_number, "7000.00")
+        self.assertEqual(self.october.amount_residual, 0.0)
+        self.assertEqual(self.november.amount_residual, 0.0)
+        self.assertAlmostEqual(self.customer.credit, -1002.0, places=2)
+
+    def test_invoice_number_pays_that_invoice_first(self):
+        typed = self.november.name.lower().replace("/", "/ ")
+        self.c2b_pay(typed, 2999)
+        self.assertEqual(self.november.amount_residual, 0.0)
+        self.assertEqual(self.october.amount_residual, 2999.0)
+
+    def test_duplicate_confirmation_is_one_payment(self):
+        result = self.c2b_pay(self.sub.account_number, 2999)
+        again = self._post(self.confirm_url(), result["confirmation"].payload)
+        self.assertEqual(again.status_code, 200)
+        self.assertEqual(again.json(), {"ResultCode": 0, "ResultDesc": "Success"})
+        self.assertEqual(len(self.payments_of()), 1)
+        self.assertEqual(self.november.amount_residual, 2999.0)
+
+    def test_unknown_account_is_queued_then_assigned_in_two_clicks(self):
+        result = self.c2b_pay("WRONG-ACC-9", 2999, msisdn_mode="hashed")
+        self.assertEqual(result["confirmation"].status, 200)
+        entry = self.ledger(result["trans_id"])
+        self.assertEqual(entry.state, "unmatched")
+        self.assertFalse(self.payments_of())
+        self.assertEqual(entry.msisdn_hash, hashlib.sha256(b"254708374149").hexdigest())
+        # the accountant picks the customer and clicks Assign
+        with self.assertRaisesRegex(UserError, "Choose the customer"):
+            entry.action_assign()
+        entry.partner_id = self.customer
+        entry.action_assign()
+        self.assertEqual(entry.state, "assigned")
+        self.assertEqual(self.october.amount_residual, 0.0)
+        self.assertEqual(self.payments_of().amount, 2999.0)
+        with self.assertRaisesRegex(UserError, "already applied"):
+            entry.action_assign()
+
+    def test_validation(self):
+        self.sim.c2b_validation_enabled = True
+        accepted = self.c2b_pay("NO-SUCH-ACC", 100)
+        self.assertTrue(accepted["accepted"], "accepted and queued by default")
+        self.assertEqual(accepted["validation"].json()["ResultCode"], "0")
+
+        self.provider.mpesa_c2b_reject_unknown = True
+        refused = self.c2b_pay("NO-SUCH-ACC", 100)
+        self.assertFalse(refused["accepted"])
+        self.assertEqual(refused["validation"].json()["ResultCode"], "C2B00012")
+        self.assertIsNone(refused["confirmation"])
+        known = self.c2b_pay(self.sub.account_number, 100)
+        self.assertTrue(known["accepted"])
+        self.assertEqual(self.october.amount_residual, 2899.0)
+
+    def test_bad_confirmations_change_nothing(self):
+        good = self.c2b_body("QWE1234567", "2999.00", self.sub.account_number)
+        cases = [
+            (self.confirm_url("not-the-token"), good, False, 403),
+            (self.confirm_url(), "{", True, 400),
+            (self.confirm_url(), "", True, 400),
+            (self.confirm_url(), {**good, "TransID": ""}, False, 400),
+            (self.confirm_url(), {**good, "TransAmount": "abc"}, False, 400),
+            (self.confirm_url(), {**good, "TransAmount": "-5"}, False, 400),
+            (self.validate_url("not-the-token"), good, False, 403),
+        ]
+        with mute_logger(CTRL_LOGGER):
+            for url, body, raw, status in cases:
+                with self.subTest(url=url[-12:], body=str(body)[:40]):
+                    self.assertEqual(self._post(url, body, raw=raw).status_code, status)
+        self.assertFalse(self.env["isp.mpesa.payment"].search([]))
+        self.assertFalse(self.payments_of())
+        self.assertEqual(self.october.amount_residual, 2999.0)
+
+    def test_ip_allow_list(self):
+        self.provider.mpesa_allowed_ips = "196.201.212.0/24, 196.201.213.44"
+        body = self.c2b_body("ALW1234567", "10", self.sub.account_number)
+        with mute_logger(CTRL_LOGGER):
+            self.assertEqual(self._post(self.confirm_url(), body).status_code, 403)
+        self.assertFalse(self.ledger("ALW1234567"))
+        self.provider.mpesa_allowed_ips = "127.0.0.0/8"
+        self.assertEqual(self._post(self.confirm_url(), body).status_code, 200)
+        self.assertEqual(self.ledger("ALW1234567").state, "matched")
+        with self.assertRaisesRegex(Exception, "allow-list is not valid"):
+            self.provider.mpesa_allowed_ips = "not-an-ip"

@@ -1,0 +1,66 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Phone numbers and payload helpers for Daraja."""
+
+import base64
+import hashlib
+import json
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+MSISDN_RE = re.compile(r"^254(7|1)\d{8}$")
+EAT = ZoneInfo("Africa/Nairobi")
+_MSISDN_IN_TEXT = re.compile(r"(?<!\d)(254|0)([17]\d{2})(\d{3})(\d{3})(?!\d)")
+
+
+def normalize_msisdn(raw):
+    """``07XX XXX XXX``, ``+254 7XX…``, ``7XX…``, ``2547XX…`` → ``2547XXXXXXXX``;
+    ``None`` when it is not a Kenyan mobile number M-PESA can prompt."""
+    if not raw:
+        return None
+    digits = re.sub(r"[\s\-().]", "", str(raw))
+    if digits.startswith("+"):
+        digits = digits[1:]
+    if not digits.isdigit():
+        return None
+    if digits.startswith("0") and len(digits) == 10:
+        digits = "254" + digits[1:]
+    elif len(digits) == 9 and digits[0] in "17":
+        digits = "254" + digits
+    return digits if MSISDN_RE.match(digits) else None
+
+
+def mask_msisdn(value):
+    """``254708374149`` → ``2547*****149`` (for logs and screens)."""
+    value = str(value or "")
+    if len(value) >= 12 and value.isdigit():
+        return value[:4] + "*" * (len(value) - 7) + value[-3:]
+    if len(value) == 64:  # Daraja's SHA-256 of the number
+        return value[:8] + "…"
+    return value
+
+
+def msisdn_hash(msisdn):
+    return hashlib.sha256(msisdn.encode()).hexdigest()
+
+
+def mask_payload(payload):
+    """JSON text of ``payload`` with phone numbers masked, for logs."""
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return _MSISDN_IN_TEXT.sub(
+        lambda m: m.group(1) + m.group(2)[:1] + "*****" + m.group(4), text
+    )
+
+
+def timestamp_and_password(shortcode, passkey, now=None):
+    """Daraja's ``Timestamp`` (East Africa Time) and ``Password``."""
+    now = now or datetime.now(tz=EAT)
+    stamp = now.astimezone(EAT).strftime("%Y%m%d%H%M%S")
+    password = base64.b64encode(f"{shortcode}{passkey}{stamp}".encode()).decode()
+    return stamp, password
+
+
+def normalize_reference(text):
+    """An account number typed on a phone: no spaces, upper case."""
+    return re.sub(r"\s+", "", str(text or "")).upper()
