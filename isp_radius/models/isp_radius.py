@@ -7,12 +7,12 @@ Two wrapper methods reach outside Odoo, and only these: ``_radius_connection``
 ``_radius_send`` (a CoA / Disconnect request to a NAS with pyrad).
 """
 
-import io
 import logging
 import os
+import tempfile
 from collections import defaultdict
 from contextlib import contextmanager
-from datetime import timezone
+from datetime import timedelta, timezone
 from functools import lru_cache
 
 import psycopg2
@@ -37,6 +37,8 @@ DICTIONARY_PATH = os.path.join(
     os.path.dirname(os.path.dirname(__file__)), "radius_dictionary", "dictionary"
 )
 USER_TABLES = ("radcheck", "radreply")
+# The accounting import spools its COPY to disk past this size.
+COPY_SPOOL_BYTES = 32 * 2**20
 
 
 class IspRadiusUnavailable(UserError):
@@ -249,10 +251,10 @@ class IspRadius(models.AbstractModel):
                     "groups": set(),
                 }
                 continue
-            check = {
-                ("Cleartext-Password", ":=", sub.radius_password or ""),
-                ("Simultaneous-Use", ":=", str(sub.radius_simultaneous_use or 1)),
-            }
+            check = {("Cleartext-Password", ":=", sub.radius_password or "")}
+            # 0 is unlimited: no row, so FreeRADIUS runs no session count.
+            if sub.radius_simultaneous_use > 0:
+                check.add(("Simultaneous-Use", ":=", str(sub.radius_simultaneous_use)))
             if sub.radius_mac:
                 check.add(("Calling-Station-Id", "==", sub.radius_mac))
             reply = set()
@@ -474,145 +476,234 @@ class IspRadius(models.AbstractModel):
     def _import_accounting(self, company):
         """Import new accounting of the company's RADIUS database into daily usage.
 
-        Set-based: the radacct rows changed since the last import (plus every
-        open session, and an overlap for late packets) are copied in one
-        ``COPY`` into a temporary table, then one ``INSERT … SELECT … GROUP BY``
-        adds each session's growth since it was last seen to the usage of its
-        day, and one upsert remembers the new totals. Interim updates are thus
-        counted once, repeated or out-of-order packets add nothing, a 32-bit
-        counter that wrapped (NAS without Gigawords) adds the wrap, and usernames
-        that match no subscription are kept with an empty subscription.
+        Set-based, in one ``COPY`` out of the RADIUS database and one into a
+        temporary table. The ``radacct`` rows changed since the last import
+        (those closed since the watermark minus an hour of overlap for late
+        packets, and every open session) are read in one snapshot, in two
+        kinds:
 
-        :return: ``{"rows": radacct rows read, "closed": stale sessions closed}``
+        * **live** sessions, one row each: open, closed within the last hour,
+          closed as stale (the NAS may still send their Stop), or possibly
+          seen by an earlier import (id up to the highest one read before).
+          Each adds its growth since it was last seen (``isp.radius.session``,
+          the ledger) to the usage of the day of its last packet, and the
+          ledger remembers its new totals. So interim updates count once,
+          repeated and late packets add nothing, and a 32-bit counter that
+          wrapped (a NAS without Gigawords) adds the wrap.
+        * **settled** sessions: closed more than an hour ago and never seen
+          before. No later import reads them again, so they need no ledger
+          row: the RADIUS database sums them per username and day, and only
+          those sums cross over (a backlog of millions of rows becomes
+          usernames x days).
+
+        Usernames that match no subscription are kept with an empty
+        subscription. The transfer goes through a spooled temporary file, so
+        memory stays bounded whatever the backlog.
+
+        :return: ``{"rows": radacct rows read, "live": of which live, "closed":
+            stale sessions closed}``
         :rtype: dict
         """
         company = company.sudo()
         watermark = company.isp_radius_import_watermark or None  # naive UTC
+        max_id = int(company.isp_radius_import_max_id or 0)
         stale_minutes = company.isp_radius_stale_minutes or 15
-        buffer = io.StringIO()
-        with self._radius_connection(company) as cursor:
-            # Sessions that never sent Stop: close them so Simultaneous-Use lets
-            # the user in again, at their last update.
-            cursor.execute(
-                """UPDATE radacct
-                      SET acctstoptime = COALESCE(acctupdatetime, acctstarttime),
-                          acctterminatecause = 'Stale-Session'
-                    WHERE acctstoptime IS NULL
-                      AND COALESCE(acctupdatetime, acctstarttime)
-                          < now() - make_interval(mins => %s)""",
-                [stale_minutes],
-            )
-            closed = cursor.rowcount
-            cursor.execute("SELECT now()")
-            new_watermark = cursor.fetchone()[0]
-            query = cursor.mogrify(
-                """SELECT acctuniqueid, username, host(nasipaddress),
-                          acctsessionid, acctstarttime, acctupdatetime, acctstoptime,
-                          COALESCE(acctinputoctets, 0), COALESCE(acctoutputoctets, 0),
-                          COALESCE(acctsessiontime, 0), acctterminatecause,
-                          host(framedipaddress)
-                     FROM radacct
-                    WHERE acctstoptime IS NULL
-                       OR %s::timestamp IS NULL
-                       OR COALESCE(acctstoptime, acctupdatetime, acctstarttime)
-                          >= (%s::timestamp AT TIME ZONE 'UTC') - interval '1 hour'""",
-                [watermark, watermark],
-            ).decode()
-            cursor.copy_expert(f"COPY ({query}) TO STDOUT", buffer)
-        buffer.seek(0)
-        cr = self.env.cr
-        cr.execute(
-            """CREATE TEMP TABLE isp_radius_import (
-                   unique_id text, username text, nas_ip text, session_id text,
-                   date_start timestamptz, date_update timestamptz,
-                   date_stop timestamptz, bytes_in bigint, bytes_out bigint,
-                   session_time bigint, terminate_cause text, framed_ip text
-               ) ON COMMIT DROP"""
-        )
-        cr.copy_expert("COPY isp_radius_import FROM STDIN", buffer)
-        cr.execute("SELECT count(*) FROM isp_radius_import")
-        rows = cr.fetchone()[0]
         tz = company.partner_id.tz or "UTC"
+        # Read in one statement, so in one snapshot: each row is of exactly
+        # one kind. The next import reads from now() - 1 hour: a session closed
+        # before that is never read again (a closed row only changes through a
+        # Stop, and only a stale-closed one can still get one).
+        is_live = """(acctstoptime IS NULL
+                   OR acctstoptime >= now() - interval '1 hour'
+                   OR acctterminatecause = 'Stale-Session'
+                   OR radacctid <= %(max_id)s)"""
+        is_read = """(acctstoptime IS NULL
+                   OR %(since)s::timestamptz IS NULL
+                   OR acctstoptime >= %(since)s::timestamptz)"""
+        day = """(COALESCE(acctstoptime, acctupdatetime, acctstarttime)
+                  AT TIME ZONE %(tz)s)::date"""
+        # Only constants of this method are formatted in, never input.
+        query = f"""
+            SELECT true, radacctid, 1, acctuniqueid, username, host(nasipaddress),
+                   acctsessionid, acctstarttime, acctupdatetime, acctstoptime,
+                   {day}, COALESCE(acctinputoctets, 0),
+                   COALESCE(acctoutputoctets, 0), COALESCE(acctsessiontime, 0),
+                   acctterminatecause, host(framedipaddress)
+              FROM radacct
+             WHERE {is_read} AND {is_live} IS TRUE
+            UNION ALL
+            SELECT false, max(radacctid), count(*), NULL, username, NULL, NULL,
+                   NULL, NULL, NULL, {day}, sum(COALESCE(acctinputoctets, 0)),
+                   sum(COALESCE(acctoutputoctets, 0)),
+                   sum(COALESCE(acctsessiontime, 0)), NULL, NULL
+              FROM radacct
+             WHERE {is_read} AND {is_live} IS NOT TRUE
+             GROUP BY username, {day}"""  # noqa: S608
+        params = {
+            "max_id": max_id,
+            "tz": tz,
+            "since": watermark
+            and watermark.replace(tzinfo=timezone.utc) - timedelta(hours=1),
+        }
+        cr = self.env.cr
+        # One import of the company at a time, whatever the worker: the
+        # usage rows are added to, not upserted.
+        cr.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('isp_radius_import'), %s)",
+            [company.id],
+        )
+        with tempfile.SpooledTemporaryFile(max_size=COPY_SPOOL_BYTES) as spool:
+            with self._radius_connection(company) as cursor:
+                # Sessions that never sent Stop: close them so Simultaneous-Use
+                # lets the user in again, at their last update.
+                cursor.execute(
+                    """UPDATE radacct
+                          SET acctstoptime = COALESCE(acctupdatetime, acctstarttime),
+                              acctterminatecause = 'Stale-Session'
+                        WHERE acctstoptime IS NULL
+                          AND COALESCE(acctupdatetime, acctstarttime)
+                              < now() - make_interval(mins => %s)""",
+                    [stale_minutes],
+                )
+                closed = cursor.rowcount
+                cursor.execute("SELECT now()")
+                new_watermark = cursor.fetchone()[0]
+                statement = cursor.mogrify(query, params).decode()
+                cursor.copy_expert(f"COPY ({statement}) TO STDOUT", spool)
+            spool.seek(0)
+            cr.execute(
+                """CREATE TEMP TABLE isp_radius_import (
+                       live boolean, radacct_id bigint, sessions bigint,
+                       unique_id text, username text, nas_ip text,
+                       session_id text, date_start timestamptz,
+                       date_update timestamptz, date_stop timestamptz, day date,
+                       bytes_in numeric, bytes_out numeric, session_time numeric,
+                       terminate_cause text, framed_ip text
+                   ) ON COMMIT DROP"""
+            )
+            cr.copy_expert("COPY isp_radius_import FROM STDIN", spool)
+        # The planner needs the counts (a temporary table is never analyzed).
+        cr.execute("ANALYZE isp_radius_import")
+        cr.execute(
+            """SELECT COALESCE(sum(sessions), 0)::bigint,
+                      count(*) FILTER (WHERE live),
+                      max(radacct_id)
+                 FROM isp_radius_import"""
+        )
+        rows, live, read_max_id = cr.fetchone()
         wrap = const.COUNTER_WRAP
         self.env["isp.radius.usage"].flush_model()
         self.env["isp.radius.session"].flush_model()
-        # Growth of each session since last seen, onto the day of its last packet.
+        # The growth of each live session since it was last seen, summed per
+        # username and day (few rows: the sessions of the last hour or so).
         cr.execute(
             """
-            WITH latest AS (
-                SELECT DISTINCT ON (unique_id) *
-                  FROM isp_radius_import
-                 ORDER BY unique_id, COALESCE(date_stop, date_update, date_start) DESC
-            ), growth AS (
-                SELECT i.username,
-                       (COALESCE(i.date_stop, i.date_update, i.date_start)
-                            AT TIME ZONE %(tz)s)::date AS day,
-                       CASE WHEN s.id IS NULL THEN i.bytes_in
+            CREATE TEMP TABLE isp_radius_growth ON COMMIT DROP AS
+            SELECT i.username, i.day,
+                   sum(CASE WHEN s.id IS NULL THEN i.bytes_in
                             WHEN i.bytes_in >= s.bytes_in THEN i.bytes_in - s.bytes_in
                             WHEN s.bytes_in - i.bytes_in > %(wrap)s / 2
                                  AND s.bytes_in < %(wrap)s
                                 THEN i.bytes_in + %(wrap)s - s.bytes_in
-                            ELSE 0 END AS bytes_in,
-                       CASE WHEN s.id IS NULL THEN i.bytes_out
+                            ELSE 0 END) AS bytes_in,
+                   sum(CASE WHEN s.id IS NULL THEN i.bytes_out
                             WHEN i.bytes_out >= s.bytes_out
                                 THEN i.bytes_out - s.bytes_out
                             WHEN s.bytes_out - i.bytes_out > %(wrap)s / 2
                                  AND s.bytes_out < %(wrap)s
                                 THEN i.bytes_out + %(wrap)s - s.bytes_out
-                            ELSE 0 END AS bytes_out,
-                       GREATEST(i.session_time - COALESCE(s.session_time, 0), 0)
-                           AS session_time
-                  FROM latest i
-                  LEFT JOIN isp_radius_session s
-                         ON s.company_id = %(company)s AND s.unique_id = i.unique_id
+                            ELSE 0 END) AS bytes_out,
+                   sum(GREATEST(i.session_time - COALESCE(s.session_time, 0), 0))
+                       AS session_time
+              FROM isp_radius_import i
+              LEFT JOIN isp_radius_session s
+                     ON s.company_id = %(company)s AND s.unique_id = i.unique_id
+             WHERE i.live
+             GROUP BY i.username, i.day
+            """,
+            {"wrap": wrap, "company": company.id},
+        )
+        # Fold it into the settled sums, which then hold the whole increment
+        # of each username and day, once.
+        cr.execute(
+            """
+            WITH added AS (
+                UPDATE isp_radius_import i
+                   SET bytes_in = i.bytes_in + g.bytes_in,
+                       bytes_out = i.bytes_out + g.bytes_out,
+                       session_time = i.session_time + g.session_time
+                  FROM isp_radius_growth g
+                 WHERE NOT i.live AND i.username = g.username AND i.day = g.day
+             RETURNING i.username, i.day
             )
+            INSERT INTO isp_radius_import (
+                live, sessions, username, day, bytes_in, bytes_out, session_time)
+            SELECT false, 0, g.username, g.day, g.bytes_in, g.bytes_out,
+                   g.session_time
+              FROM isp_radius_growth g
+             WHERE NOT EXISTS (SELECT 1 FROM added a
+                                WHERE a.username = g.username AND a.day = g.day)
+            """
+        )
+        # Add the increments to the usage rows that exist, create the others.
+        # A plain INSERT, not ON CONFLICT (whose speculative insertion costs a
+        # third more per row): the advisory lock keeps imports of the company
+        # one at a time, and only imports write usage.
+        cr.execute(
+            """
+            UPDATE isp_radius_usage u
+               SET bytes_in = u.bytes_in + i.bytes_in,
+                   bytes_out = u.bytes_out + i.bytes_out,
+                   total_gb = u.total_gb + (i.bytes_in + i.bytes_out) / 1e9,
+                   session_time = u.session_time + i.session_time
+              FROM isp_radius_import i
+             WHERE NOT i.live
+               AND u.company_id = %(company)s
+               AND u.username = i.username
+               AND u.date = i.day
+               AND (i.bytes_in > 0 OR i.bytes_out > 0 OR i.session_time > 0)
+            """,
+            {"company": company.id},
+        )
+        cr.execute(
+            """
             INSERT INTO isp_radius_usage (
                 company_id, username, subscription_id, date, bytes_in, bytes_out,
-                total_gb, session_time, create_uid, create_date, write_uid,
-                write_date)
-            SELECT %(company)s, g.username, sub.id, g.day, sum(g.bytes_in),
-                   sum(g.bytes_out), (sum(g.bytes_in) + sum(g.bytes_out)) / 1e9,
-                   sum(g.session_time),
-                   %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
-              FROM growth g
+                total_gb, session_time)
+            SELECT %(company)s, i.username, sub.id, i.day, i.bytes_in, i.bytes_out,
+                   (i.bytes_in + i.bytes_out) / 1e9, i.session_time
+              FROM isp_radius_import i
               LEFT JOIN isp_subscription sub
-                     ON sub.radius_username = g.username
+                     ON sub.radius_username = i.username
                     AND sub.company_id = %(company)s
-             WHERE g.bytes_in > 0 OR g.bytes_out > 0 OR g.session_time > 0
-             GROUP BY g.username, sub.id, g.day
-            ON CONFLICT (company_id, username, date) DO UPDATE
-               SET bytes_in = isp_radius_usage.bytes_in + EXCLUDED.bytes_in,
-                   bytes_out = isp_radius_usage.bytes_out + EXCLUDED.bytes_out,
-                   total_gb = isp_radius_usage.total_gb + EXCLUDED.total_gb,
-                   session_time = isp_radius_usage.session_time
-                                  + EXCLUDED.session_time,
-                   subscription_id = COALESCE(EXCLUDED.subscription_id,
-                                              isp_radius_usage.subscription_id),
-                   write_date = EXCLUDED.write_date
+             WHERE NOT i.live
+               AND (i.bytes_in > 0 OR i.bytes_out > 0 OR i.session_time > 0)
+               AND NOT EXISTS (SELECT 1 FROM isp_radius_usage u
+                                WHERE u.company_id = %(company)s
+                                  AND u.username = i.username
+                                  AND u.date = i.day)
+             -- In index order: each index page is filled once, not revisited.
+             ORDER BY i.username, i.day
             """,
-            {"tz": tz, "wrap": wrap, "company": company.id, "uid": self.env.uid},
+            {"company": company.id},
         )
-        # Remember each session's newest totals (never going backwards).
+        # Remember each live session's newest totals (never going backwards).
         cr.execute(
             """
             INSERT INTO isp_radius_session (
                 company_id, unique_id, username, subscription_id, nas_ip,
                 session_id, date_start, date_update, date_stop, bytes_in,
-                bytes_out, session_time, terminate_cause, framed_ip,
-                create_uid, create_date, write_uid, write_date)
-            SELECT DISTINCT ON (i.unique_id)
-                   %(company)s, i.unique_id, i.username, sub.id, i.nas_ip,
+                bytes_out, session_time, terminate_cause, framed_ip)
+            SELECT %(company)s, i.unique_id, i.username, sub.id, i.nas_ip,
                    i.session_id, i.date_start AT TIME ZONE 'UTC',
                    i.date_update AT TIME ZONE 'UTC', i.date_stop AT TIME ZONE 'UTC',
                    i.bytes_in, i.bytes_out, i.session_time, i.terminate_cause,
-                   i.framed_ip, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
-                   now() AT TIME ZONE 'UTC'
+                   i.framed_ip
               FROM isp_radius_import i
               LEFT JOIN isp_subscription sub
                      ON sub.radius_username = i.username
                     AND sub.company_id = %(company)s
-             ORDER BY i.unique_id,
-                      COALESCE(i.date_stop, i.date_update, i.date_start) DESC
+             WHERE i.live
             ON CONFLICT (company_id, unique_id) DO UPDATE
                -- Counters only move forward, or wrap: an older packet that
                -- arrived late never takes growth back.
@@ -635,15 +726,27 @@ class IspRadius(models.AbstractModel):
                    terminate_cause = COALESCE(EXCLUDED.terminate_cause,
                                               isp_radius_session.terminate_cause),
                    subscription_id = COALESCE(EXCLUDED.subscription_id,
-                                              isp_radius_session.subscription_id),
-                   write_date = EXCLUDED.write_date
+                                              isp_radius_session.subscription_id)
             """,
-            {"company": company.id, "uid": self.env.uid, "wrap": wrap},
+            {"company": company.id, "wrap": wrap},
         )
-        cr.execute("DROP TABLE isp_radius_import")
+        cr.execute("DROP TABLE isp_radius_import, isp_radius_growth")
         self.env["isp.radius.usage"].invalidate_model()
         self.env["isp.radius.session"].invalidate_model()
-        company.isp_radius_import_watermark = new_watermark.astimezone(
-            timezone.utc
-        ).replace(tzinfo=None)
-        return {"rows": rows, "closed": closed}
+        company.write(
+            {
+                "isp_radius_import_watermark": new_watermark.astimezone(
+                    timezone.utc
+                ).replace(tzinfo=None),
+                "isp_radius_import_max_id": max(max_id, read_max_id or 0),
+            }
+        )
+        _logger.info(
+            "RADIUS accounting of %s: %s radacct rows imported (%s live sessions), "
+            "%s stale sessions closed",
+            company.name,
+            rows,
+            live,
+            closed,
+        )
+        return {"rows": int(rows), "live": live, "closed": closed}

@@ -4,15 +4,23 @@ from odoo import fields, models
 
 
 class IspRadiusSession(models.Model):
-    """Odoo's copy of a RADIUS accounting session, as last imported: its totals
-    are what the next import subtracts, so each byte is counted once."""
+    """Odoo's copy of a RADIUS accounting session that was open (or closed
+    within the import's overlap) when it was imported: its totals are what the
+    next import subtracts, so each byte is counted once. Sessions that were
+    already closed for good when first read are added to the usage without a
+    row here (their history stays in ``radacct``).
+
+    A ledger written by the import's SQL, never by users: no create/write
+    audit columns (``_log_access = False``)."""
 
     _name = "isp.radius.session"
     _description = "RADIUS session"
     _order = "date_start desc, id desc"
     _rec_name = "session_id"
+    _log_access = False
 
-    company_id = fields.Many2one("res.company", required=True, index=True)
+    # The unique index (company_id, unique_id) serves company lookups.
+    company_id = fields.Many2one("res.company", required=True)
     unique_id = fields.Char(required=True, help="radacct.acctuniqueid")
     username = fields.Char(required=True, index=True)
     subscription_id = fields.Many2one(

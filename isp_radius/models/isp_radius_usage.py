@@ -7,15 +7,21 @@ BYTES_PER_GB = 10**9
 
 class IspRadiusUsage(models.Model):
     """Data used per RADIUS username and day, imported from FreeRADIUS's
-    accounting (``radacct``) by a set-based SQL import."""
+    accounting (``radacct``) by a set-based SQL import.
+
+    Written only by the import's SQL: no create/write audit columns
+    (``_log_access = False``), as for other high-volume technical tables."""
 
     _name = "isp.radius.usage"
     _description = "RADIUS usage per day"
     _order = "date desc, username"
     _rec_name = "username"
+    _log_access = False
 
-    company_id = fields.Many2one("res.company", required=True, index=True)
-    username = fields.Char(required=True, index=True)
+    # The unique index (company_id, username, date) serves company and
+    # username lookups.
+    company_id = fields.Many2one("res.company", required=True)
+    username = fields.Char(required=True)
     subscription_id = fields.Many2one(
         "isp.subscription",
         index=True,

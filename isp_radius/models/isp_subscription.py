@@ -52,7 +52,13 @@ class IspSubscription(models.Model):
     radius_mac = fields.Char(
         string="MAC binding", help="Only this device (Calling-Station-Id) may log in."
     )
-    radius_simultaneous_use = fields.Integer(string="Simultaneous logins", default=1)
+    radius_simultaneous_use = fields.Integer(
+        string="Simultaneous logins",
+        default=1,
+        help="How many sessions the login may have at once (FreeRADIUS's "
+        "Simultaneous-Use, checked against its accounting at every login). "
+        "0: unlimited, no check.",
+    )
     radius_fup_active = fields.Boolean(
         string="Fair-use speed", readonly=True, copy=False
     )
@@ -131,9 +137,9 @@ class IspSubscription(models.Model):
                         mac=sub.radius_mac,
                     )
                 )
-            if sub.radius_simultaneous_use < 1:
+            if sub.radius_simultaneous_use < 0:
                 raise ValidationError(
-                    self.env._("At least one simultaneous login is needed.")
+                    self.env._("Simultaneous logins cannot be negative (0: unlimited).")
                 )
 
     # ------------------------------------------------------------------

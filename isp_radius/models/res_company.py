@@ -47,3 +47,12 @@ class ResCompany(models.Model):
     isp_radius_import_watermark = fields.Datetime(
         string="Accounting imported until", readonly=True, copy=False
     )
+    # radacct.radacctid is a bigint: a numeric column, exact.
+    isp_radius_import_max_id = fields.Float(
+        string="Last radacct id imported",
+        digits=(20, 0),
+        readonly=True,
+        copy=False,
+        help="The highest radacct id any import has read: only sessions up to "
+        "it can have a row in Odoo's session ledger.",
+    )

@@ -2,13 +2,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo import fields
 from odoo.tests import tagged
 
+from ..models import isp_radius as gateway
 from .common import IspRadiusCommon
 
 GB = 10**9
@@ -131,6 +133,116 @@ class TestAccountingImport(IspRadiusCommon):
         )
         accepted, __ = self.authenticate(user, sub.radius_password)
         self.assertTrue(accepted)
+
+    def _sessions(self, username):
+        return self.env["isp.radius.session"].search([("username", "=", username)])
+
+    def test_backlog_summed_without_ledger_open_session_in_it(self):
+        """An import that finds a backlog: sessions closed hours ago are summed
+        per day in the RADIUS database (no session row), the open one is in
+        the ledger (online), and nothing is counted twice afterwards."""
+        sub = self._provisioned(self.plan_home)
+        user = sub.radius_username
+        now = int(time.time())
+        # Two sessions closed 5 and 3 hours ago, never imported (Stop only).
+        self.accounting(
+            "Stop", user, "old-1", 1000, 2000, 60, Event_Timestamp=now - 5 * 3600
+        )
+        self.accounting(
+            "Stop", user, "old-2", 300, 400, 30, Event_Timestamp=now - 3 * 3600
+        )
+        self.accounting("Start", user, "open-1")
+        self.accounting("Interim-Update", user, "open-1", 50, 70, 9)
+        self._import()
+        self.assertEqual(self._usage(user), (1350, 2470, 99))
+        self.assertEqual(self._sessions(user).mapped("session_id"), ["open-1"])
+        self.assertTrue(sub.radius_online)
+        self._import()
+        self.assertEqual(self._usage(user), (1350, 2470, 99))
+        self.accounting("Stop", user, "open-1", 80, 100, 20)
+        self._import()
+        self.assertEqual(self._usage(user), (1380, 2500, 110))
+        sub.invalidate_recordset(["radius_online"])
+        self.assertFalse(sub.radius_online)
+
+    def test_spooled_to_disk_same_figures(self):
+        """Past COPY_SPOOL_BYTES the transfer goes through a file: same usage."""
+        sub = self._provisioned(self.plan_home)
+        user = sub.radius_username
+        now = int(time.time())
+        for index in range(5):
+            self.accounting(
+                "Stop",
+                user,
+                f"spool-{index}",
+                10**10 + index,
+                7,
+                1,
+                Event_Timestamp=now - (2 + index) * 3600,
+            )
+        with patch.object(gateway, "COPY_SPOOL_BYTES", 64):
+            result = self._import()
+        self.assertGreaterEqual(result["rows"], 5)
+        self.assertEqual(self._usage(user), (5 * 10**10 + 10, 35, 5))
+
+    def test_stale_session_stop_after_closure_counted_once(self):
+        """A session closed as stale keeps its ledger row: when the NAS comes
+        back and sends the Stop hours later, only the growth is added."""
+        self.company.isp_radius_stale_minutes = 60
+        sub = self._provisioned(self.plan_home)
+        user = sub.radius_username
+        three_hours_ago = int(time.time()) - 3 * 3600
+        self.accounting("Start", user, "stale-2", Event_Timestamp=three_hours_ago)
+        self.accounting(
+            "Interim-Update",
+            user,
+            "stale-2",
+            5000,
+            6000,
+            600,
+            Event_Timestamp=three_hours_ago + 600,
+        )
+        result = self._import()
+        self.assertGreaterEqual(result["closed"], 1)
+        self.assertEqual(self._usage(user), (5000, 6000, 600))
+        self.assertEqual(self._sessions(user).terminate_cause, "Stale-Session")
+        # The Stop (FreeRADIUS's last stop query rewrites the closed row).
+        self.accounting("Stop", user, "stale-2", 9000, 16000, 10800)
+        self._import()
+        self.assertEqual(self._usage(user), (9000, 16000, 10800))
+
+    def test_session_seen_open_then_closed_during_an_outage(self):
+        """Odoo did not import for hours: a session it had seen open was
+        closed more than an hour ago. It is still in the ledger, so only its
+        growth since then is added, not its whole total."""
+        sub = self._provisioned(self.plan_home)
+        user = sub.radius_username
+        four_hours_ago = int(time.time()) - 4 * 3600
+        self.accounting("Start", user, "outage-1", Event_Timestamp=four_hours_ago)
+        self.accounting(
+            "Interim-Update",
+            user,
+            "outage-1",
+            700,
+            800,
+            300,
+            Event_Timestamp=four_hours_ago + 300,
+        )
+        self._import()
+        self.assertEqual(self._usage(user), (700, 800, 300))
+        # The outage: the last import was 4 hours ago; the Stop came 2 hours ago.
+        self.company.isp_radius_import_watermark = datetime.now() - timedelta(hours=4)
+        self.accounting(
+            "Stop",
+            user,
+            "outage-1",
+            1700,
+            1800,
+            7200,
+            Event_Timestamp=four_hours_ago + 7200,
+        )
+        self._import()
+        self.assertEqual(self._usage(user), (1700, 1800, 7200))
 
     def test_import_survives_radius_down(self):
         self.company.isp_radius_dsn = "host=127.0.0.1 port=9 dbname=radius"

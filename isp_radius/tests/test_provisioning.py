@@ -188,3 +188,38 @@ class TestReconciliation(IspRadiusCommon):
             self.env["isp.radius.nas"].create(
                 {"name": "bad", "ip_address": "10.0.0", "secret": "x"}
             )
+
+    def test_simultaneous_use_limit_and_unlimited(self):
+        limited = self._provisioned(self.plan_home)
+        unlimited = self._provisioned(self.plan_home, radius_simultaneous_use=0)
+        user = unlimited.radius_username
+        self.assertIn(
+            ("radcheck", "Simultaneous-Use", ":=", "1"),
+            self.radius_rows(limited.radius_username),
+        )
+        # 0 = unlimited: no Simultaneous-Use row at all, only the password.
+        self.assertEqual(
+            {row for row in self.radius_rows(user) if row[0] == "radcheck"},
+            {("radcheck", "Cleartext-Password", ":=", unlimited.radius_password)},
+        )
+        # Two sessions open: the unlimited login still gets in, the limited
+        # one is refused from its first open session.
+        self.accounting("Start", user, "unlimited-1")
+        self.accounting("Start", user, "unlimited-2")
+        accepted, __ = self.authenticate(user, unlimited.radius_password)
+        self.assertTrue(accepted)
+        self.accounting("Start", limited.radius_username, "limited-1")
+        accepted, reply = self.authenticate(
+            limited.radius_username, limited.radius_password
+        )
+        self.assertFalse(accepted)
+        # Back to a limit of 2: the row comes back, the third login is refused.
+        unlimited.radius_simultaneous_use = 2
+        unlimited._radius_sync()
+        self.assertIn(
+            ("radcheck", "Simultaneous-Use", ":=", "2"), self.radius_rows(user)
+        )
+        accepted, __ = self.authenticate(user, unlimited.radius_password)
+        self.assertFalse(accepted)
+        with self.assertRaises(ValidationError):
+            unlimited.radius_simultaneous_use = -1

@@ -61,7 +61,6 @@ from pathlib import Path
 
 import psycopg2
 import psycopg2.extensions
-from psycopg2.extras import execute_values
 from pyrad import packet
 from pyrad.client import Client
 
@@ -149,6 +148,10 @@ def busy_cores(seconds=2.0):
     return (sample() - before) / os.sysconf("SC_CLK_TCK") / seconds
 
 
+# --busy-ok: after --wait-max, measure anyway (the foreign CPU is recorded).
+BUSY_OK = False
+
+
 def wait_quiet(phase, max_wait):
     """Wait until no other run (OTHER_RUNS) is seen and the machine is idle
     (this process and FreeRADIUS are idle meanwhile); return the load average.
@@ -167,6 +170,9 @@ def wait_quiet(phase, max_wait):
             say(f"  [{phase}] waiting: {why} ...")
             announced = True
         if time.monotonic() - started > max_wait:
+            if BUSY_OK:
+                say(f"  [{phase}] still busy after {max_wait:.0f} s: measuring anyway")
+                return round(os.getloadavg()[0], 2)
             raise SystemExit(f"the machine is still busy after {max_wait:.0f} s")
         time.sleep(10)
     if announced:
@@ -255,6 +261,9 @@ def quiet_measure(phase, args, measure, tries=3):
             loadavg=load, attempt=attempt, foreign_cores=round(foreign.cores, 3)
         )
         if foreign.cores <= FOREIGN_CORES or not args.wait_max:
+            return result
+        if BUSY_OK:
+            result["disturbed"] = True
             return result
         say(
             f"  [{phase}] other processes used {foreign.cores:.2f} cores during "
@@ -861,19 +870,48 @@ def usage_totals(cr):
              FROM isp_radius_usage"""
     )
     rows, bytes_in, bytes_out, session_time, unmatched = cr.fetchone()
-    cr.execute("SELECT count(*) FROM isp_radius_session")
+    cr.execute(
+        "SELECT count(*), count(*) FILTER (WHERE date_stop IS NULL) "
+        "FROM isp_radius_session"
+    )
+    sessions, online = cr.fetchone()
     return {
         "usage_rows": rows,
         "bytes_in": int(bytes_in or 0),
         "bytes_out": int(bytes_out or 0),
         "session_time": int(session_time or 0),
         "unmatched_usage_rows": unmatched,
-        "sessions": cr.fetchone()[0],
+        "sessions": sessions,
+        "online_sessions": online,
     }
 
 
+def online_mismatch(registry, dsn):
+    """Open radacct sessions whose ledger row is missing or differs (online
+    sessions must be visible on the subscription, with their totals)."""
+    rows = radius_execute(
+        dsn,
+        """SELECT acctuniqueid, acctinputoctets, acctoutputoctets, acctsessiontime
+             FROM radacct WHERE acctstoptime IS NULL""",
+        fetch=True,
+    )
+    with registry.cursor() as cr:
+        cr.execute(
+            """SELECT unique_id, bytes_in, bytes_out, session_time
+                 FROM isp_radius_session WHERE date_stop IS NULL"""
+        )
+        ledger = {row[0]: tuple(int(v) for v in row[1:]) for row in cr.fetchall()}
+    radacct = {row[0]: tuple(int(v or 0) for v in row[1:]) for row in rows}
+    return sum(
+        1
+        for key in radacct.keys() | ledger.keys()
+        if radacct.get(key) != ledger.get(key)
+    )
+
+
 def check_usage(registry, dsn):
-    """Usage == radacct, byte-exact; one session row per radacct row."""
+    """Usage == radacct, byte-exact; every open session in the ledger, with the
+    totals of radacct; no unmatched username."""
     radacct = radacct_totals(dsn)
     with registry.cursor() as cr:
         usage = usage_totals(cr)
@@ -882,8 +920,8 @@ def check_usage(registry, dsn):
         for key in ("bytes_in", "bytes_out", "session_time")
         if usage[key] != radacct[key]
     ]
-    if usage["sessions"] != radacct["rows"]:
-        wrong.append("sessions")
+    if usage["online_sessions"] != radacct["open"] or online_mismatch(registry, dsn):
+        wrong.append("online_sessions")
     if usage["unmatched_usage_rows"]:
         wrong.append("unmatched_usage_rows")
     if wrong:
@@ -898,7 +936,9 @@ def reset_import(registry):
     with registry.cursor() as cr:
         cr.execute("TRUNCATE isp_radius_usage, isp_radius_session")
         env = odoo_env(cr)
-        env.ref("base.main_company").isp_radius_import_watermark = False
+        env.ref("base.main_company").write(
+            {"isp_radius_import_watermark": False, "isp_radius_import_max_id": 0}
+        )
 
 
 def timed_import(registry, explain=False, work_mem=None):
@@ -920,6 +960,7 @@ def timed_import(registry, explain=False, work_mem=None):
         rows=rows,
         rows_per_s=round(rows / meter.seconds),
         stale_closed=result["closed"],
+        live_rows=result["live"],
         commit_s=round(commit, 3),
         plans=[notice.strip() for notice in log.notices],
     )
@@ -1280,9 +1321,11 @@ def reconcile_phase(args, registry, dsn):
 
 
 def prepare_auth_users(args, dsn):
-    """Hand-written users: one per Odoo user, Cleartext-Password only and the
-    same plan group. Return both sets of (username, password) without an open
-    session (a user with one is refused by Simultaneous-Use := 1)."""
+    """Hand-written users: one per Odoo user, with what an administrator writes
+    for the same subscriber (the password and, as the subscription has a
+    limit of 1, ``Simultaneous-Use := 1``) and the same plan group. Return
+    both sets of (username, password) without an open session (a user with
+    one is refused by Simultaneous-Use := 1)."""
     conn = psycopg2.connect(dsn)
     try:
         with conn, conn.cursor() as cur:
@@ -1291,7 +1334,8 @@ def prepare_auth_users(args, dsn):
                     SELECT '{HAND_PREFIX}' || substr(username, 6), attribute, ':=',
                            value
                       FROM radcheck
-                     WHERE attribute = 'Cleartext-Password' AND username LIKE %s""",
+                     WHERE attribute IN ('Cleartext-Password', 'Simultaneous-Use')
+                       AND username LIKE %s""",
                 [USER_PREFIX + "%"],
             )
             cur.execute(
@@ -1628,7 +1672,7 @@ def auth_round(args, fr, admin, arms, results, label_suffix="", window=None):
         )
 
 
-def auth_phase(args, fr, dsn):
+def auth_phase(args, registry, fr, dsn):
     say("\n== Authentication (PAP over 127.0.0.1) ==")
     offline, hand, online = prepare_auth_users(args, dsn)
     analyze(dsn, ["radcheck", "radusergroup", "radacct", "radpostauth"])
@@ -1693,6 +1737,7 @@ def auth_phase(args, fr, dsn):
                 f"count query {simul_index['mean_ms_over_200']} ms mean"
             )
             auth_round(args, fr, admin, arms, index_results, "+idx")
+            auth_round(args, fr, admin, arms[::-1], index_results, "+idx")
             with admin.cursor() as cur:
                 cur.execute("DROP INDEX bench_radacct_active_user")
             index_results["simul_count_query"] = simul_index
@@ -1707,24 +1752,6 @@ def auth_phase(args, fr, dsn):
             "@1",
             window=1,
         )
-        # What-if: the same Odoo users without their Simultaneous-Use rows.
-        no_simul = {}
-        if args.no_simul_arm:
-            users = [user for user, __ in offline]
-            with admin.cursor() as cur:
-                cur.execute(
-                    "DELETE FROM radcheck WHERE attribute = 'Simultaneous-Use' "
-                    "AND username = ANY(%s) RETURNING username, attribute, op, value",
-                    [users],
-                )
-                saved = cur.fetchall()
-            auth_round(args, fr, admin, arms, no_simul, "-simul")
-            with admin.cursor() as cur:
-                execute_values(
-                    cur,
-                    "INSERT INTO radcheck (username, attribute, op, value) VALUES %s",
-                    saved,
-                )
         radclient = {}
         if args.radclient:
             for label, users in (("a_odoo", offline), ("b_hand", hand)):
@@ -1736,6 +1763,37 @@ def auth_phase(args, fr, dsn):
                     ),
                 )
                 say(f"  radclient -p {args.auth_window} {label}: {radclient[label]}")
+        # Unlimited logins (Simultaneous-Use 0 in Odoo: no row, the real
+        # path through the ORM and the reconciliation), against hand-written
+        # twins with the password only. Last: it changes the provisioning.
+        no_simul = {}
+        if args.no_simul_arm:
+            users = [user for user, __ in offline]
+            with registry.cursor() as cr:
+                env = odoo_env(cr)
+                subs = env["isp.subscription"].search(
+                    [("radius_username", "in", users)]
+                )
+                subs.write({"radius_simultaneous_use": 0})
+                env["isp.radius"]._reconcile(env.ref("base.main_company"))
+                cr.commit()
+            with admin.cursor() as cur:
+                cur.execute(
+                    "DELETE FROM radcheck WHERE attribute = 'Simultaneous-Use' "
+                    "AND (username = ANY(%s) OR username = ANY(%s))",
+                    [users, [user for user, __ in hand]],
+                )
+                cur.execute(
+                    "SELECT count(*) FROM radcheck WHERE username = ANY(%s) "
+                    "AND attribute = 'Simultaneous-Use'",
+                    [users],
+                )
+                left = cur.fetchone()[0]
+            if left:
+                raise AssertionError(f"{left} Simultaneous-Use rows left after 0")
+            analyze(dsn, ["radcheck"])
+            auth_round(args, fr, admin, arms, no_simul, "-simul")
+            auth_round(args, fr, admin, arms[::-1], no_simul, "-simul")
     finally:
         admin.close()
         postgres.close()
@@ -1770,13 +1828,29 @@ def verdict(ok):
 
 
 def report(args, machine, setup, imp, rec, auth):
+    lines = [
+        "| Phase | Result | Target | Verdict |",
+        "| --- | --- | --- | --- |",
+    ]
+    if imp:
+        lines += report_import(args, imp)
+    if rec:
+        lines += report_reconcile(args, rec)
+    if auth:
+        lines += report_auth(args, auth)
+    say("\n== Results ==")
+    say("Machine: " + json.dumps(machine))
+    say(f"Setup (untimed): {setup:.0f} s")
+    say("\n".join(lines))
+    return lines
+
+
+def report_import(args, imp):
     s = imp["summary"]
     inc = imp["incremental"]
     usage = imp["checks"]["incremental"]["usage"]
     total_bytes = usage["bytes_in"] + usage["bytes_out"]
     lines = [
-        "| Phase | Result | Target | Verdict |",
-        "| --- | --- | --- | --- |",
         f"| Import {imp['radacct_rows']:,} rows (median of {args.repeat}) | "
         f"{s['import']['seconds']:.1f} s = {s['import']['rows_per_s']:,} rows/s | | |",
         f"| Floor F2: COPY out + COPY in + GROUP BY (Odoo DB) | "
@@ -1806,6 +1880,11 @@ def report(args, machine, setup, imp, rec, auth):
         f"{usage['session_time']:,} s online, {usage['sessions']:,} sessions | "
         "exact | met |",
     ]
+    return lines
+
+
+def report_reconcile(args, rec):
+    lines = []
     for name, title in (
         ("first", "Reconcile: first provisioning"),
         ("no_drift", "Reconcile: no drift"),
@@ -1817,6 +1896,11 @@ def report(args, machine, setup, imp, rec, auth):
             f"drift {result['drift']} | drift {result['expected']} | "
             f"{verdict(result['ok'])} |"
         )
+    return lines
+
+
+def report_auth(args, auth):
+    lines = []
     a, b = auth["summary"]["a_odoo"], auth["summary"]["b_hand"]
     for label, arm in (("(a) Odoo-provisioned", a), ("(b) hand-written", b)):
         lines.append(
@@ -1829,19 +1913,32 @@ def report(args, machine, setup, imp, rec, auth):
         f"{verdict(abs(1 - ratio) <= 0.10)} |"
     )
     what_ifs = (
-        ("index_arm", "what-if: + index radacct(username) WHERE acctstoptime IS NULL"),
-        ("no_simul_arm", "what-if: (a) without its Simultaneous-Use rows"),
-        ("sequential", "one request in flight"),
+        (
+            "index_arm",
+            "+idx",
+            "both arms + index radacct(username) WHERE acctstoptime IS NULL",
+        ),
+        (
+            "no_simul_arm",
+            "-simul",
+            "both arms with unlimited logins (no Simultaneous-Use)",
+        ),
+        ("sequential", "@1", "one request in flight"),
     )
-    for key, title in what_ifs:
-        for label, runs in auth[key].items():
-            if isinstance(runs, list):
-                run = runs[0]
-                lines.append(
-                    f"| Auth {label} ({title}), 1 run | {run['rps']:,.0f} req/s, "
-                    f"p50 {run['p50_ms']:.2f} ms, p99 {run['p99_ms']:.2f} ms | "
-                    "(info) | |"
-                )
+    for key, suffix, title in what_ifs:
+        runs = auth[key]
+        arms = [runs.get(arm + suffix) for arm in ("a_odoo", "b_hand")]
+        if not all(isinstance(arm, list) for arm in arms):
+            continue
+        rps = [statistics.median(run["rps"] for run in arm) for arm in arms]
+        p50 = [statistics.median(run["p50_ms"] for run in arm) for arm in arms]
+        p99 = [statistics.median(run["p99_ms"] for run in arm) for arm in arms]
+        lines.append(
+            f"| Auth {title}, (a) / (b), median of {len(arms[0])} | "
+            f"{rps[0]:,.0f} / {rps[1]:,.0f} req/s = {rps[0] / rps[1]:.3f}; p50 "
+            f"{p50[0]:.2f} / {p50[1]:.2f} ms; p99 {p99[0]:.2f} / {p99[1]:.2f} ms | "
+            "(info) | |"
+        )
     for label, result in auth["radclient"].items():
         lines.append(
             f"| radclient -p {args.auth_window} {label} (cross-check) | "
@@ -1853,10 +1950,6 @@ def report(args, machine, setup, imp, rec, auth):
             f"{diag['statements_per_request']} ({diag['accept']} accepted, "
             f"{diag['reject']} rejected of {diag['requests']}) | (info) | |"
         )
-    say("\n== Results ==")
-    say("Machine: " + json.dumps(machine))
-    say(f"Setup (untimed): {setup:.0f} s")
-    say("\n".join(lines))
     return lines
 
 
@@ -1898,7 +1991,7 @@ def parse_args(argv):
         "--no-simul-arm",
         dest="no_simul_arm",
         action="store_false",
-        help="skip (a) again without its Simultaneous-Use rows",
+        help="skip both arms again with unlimited logins (no Simultaneous-Use)",
     )
     parser.add_argument(
         "--no-radclient",
@@ -1914,9 +2007,26 @@ def parse_args(argv):
         help="longest wait for an idle machine before each measurement; 0: never "
         "wait nor measure again (development only: the figures are invalid)",
     )
+    parser.add_argument(
+        "--phases",
+        default="import,reconcile,auth",
+        help="comma-separated phases to run (development; auth needs the "
+        "reconciliation, which then runs too)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep both databases")
     parser.add_argument("--json", metavar="FILE")
+    parser.add_argument(
+        "--busy-ok",
+        action="store_true",
+        help="after --wait-max, measure on a busy machine instead of stopping "
+        "(each measurement records the CPU other processes used: foreign_cores)",
+    )
     args = parser.parse_args(argv)
+    global BUSY_OK  # noqa: PLW0603 - a run-wide switch set once from the command line
+    BUSY_OK = args.busy_ok
+    args.phases = set(args.phases.split(","))
+    if not args.phases <= {"import", "reconcile", "auth"}:
+        parser.error("--phases: import, reconcile, auth")
     if not 4 <= args.users <= 99_999 or args.sessions < 2:
         parser.error("--users must be 4..99999 and --sessions at least 2")
     return args
@@ -1939,9 +2049,14 @@ def main(argv=None):
         registry = odoo_registry(args.db)
         setup = setup_odoo(registry, args, dsn)
         say(f"Setup: {args.users:,} active subscriptions in {setup:.0f} s")
-        imp = import_phase(args, registry, dsn)
-        rec = reconcile_phase(args, registry, dsn)
-        auth = auth_phase(args, fr, dsn)
+        phases = args.phases
+        imp = import_phase(args, registry, dsn) if "import" in phases else None
+        rec = (
+            reconcile_phase(args, registry, dsn)
+            if phases & {"reconcile", "auth"}
+            else None
+        )
+        auth = auth_phase(args, registry, fr, dsn) if "auth" in phases else None
         table = report(args, machine, setup, imp, rec, auth)
         elapsed = time.monotonic() - started
         say(f"Total run time: {elapsed / 60:.1f} min")
