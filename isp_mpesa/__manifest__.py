@@ -29,6 +29,9 @@
         "web.assets_frontend": [
             "isp_mpesa/static/src/js/payment_form.js",
         ],
+        "web.assets_tests": [
+            "isp_mpesa/static/tests/tours/*.js",
+        ],
     },
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",

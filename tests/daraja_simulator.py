@@ -447,6 +447,9 @@ class DarajaSimulator:
         self._executor = None
         self._stopping = threading.Event()
         self._auto_deliver = auto_deliver
+        # Cookies sent with every callback. Safaricom sends none; Odoo's browser
+        # tests only let requests carrying their test cookie in.
+        self.callback_cookies = None
         self._init_state()
 
     # --- settings and records -------------------------------------------------
@@ -1445,7 +1448,9 @@ class DarajaSimulator:
         started, clock = time.time(), time.monotonic()
         status = body = error = None
         try:
-            response = session.post(url, json=payload, timeout=timeout)
+            response = session.post(
+                url, json=payload, timeout=timeout, cookies=self.callback_cookies
+            )
             status, body = response.status_code, response.text
         except requests.RequestException as exc:
             error = f"{type(exc).__name__}: {exc}"

@@ -1,2 +1,3 @@
 from . import test_c2b
+from . import test_portal
 from . import test_stk
