@@ -106,7 +106,8 @@ class IspMpesaPayment(models.Model):
         ``INSERT … ON CONFLICT DO NOTHING``: when two requests race for one
         receipt, the second waits for the first; under Odoo's repeatable read it
         then fails with a serialization error and Odoo retries it, and the retry
-        finds the receipt."""
+        finds the receipt (Odoo logs the retry at INFO: no "bad query" ERROR for
+        this expected race)."""
         self.env.cr.execute(
             """
             INSERT INTO isp_mpesa_payment
@@ -126,6 +127,7 @@ class IspMpesaPayment(models.Model):
                 self.env.uid,
                 self.env.uid,
             ],
+            log_exceptions=False,
         )
         row = self.env.cr.fetchone()
         if row:
@@ -286,6 +288,13 @@ class IspMpesaPayment(models.Model):
             )[:128],
             "trans_time": self._mpesa_c2b_time(data.get("TransTime")),
         }
+        # The STK payment this may be the money of is locked *before* the
+        # receipt is claimed: the STK callback locks its transaction, then claims
+        # the receipt; the same order here keeps the two from deadlocking when
+        # they arrive together.
+        tx = self._mpesa_recent_stk_tx(provider, vals["bill_ref_number"], amount)
+        if tx:
+            tx._mpesa_lock()
         entry, created = self._mpesa_claim(provider, receipt, vals)
         entry._mpesa_add_payload("c2b_confirmation", data)
         if not created:
@@ -298,9 +307,7 @@ class IspMpesaPayment(models.Model):
                 entry.transaction_id.reference or entry.state,
             )
             return entry
-        tx = self._mpesa_recent_stk_tx(provider, vals["bill_ref_number"], amount)
         if tx:
-            tx._mpesa_lock()
             entry.write(
                 {
                     "transaction_id": tx.id,
