@@ -8,3 +8,5 @@ from . import isp_subscription_event
 from . import isp_subscription_period
 from . import account_move
 from . import account_move_line
+from . import isp_dunning_step
+from . import isp_dunning_log

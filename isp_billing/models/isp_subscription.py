@@ -121,6 +121,17 @@ class IspSubscription(models.Model):
         string="Reason", readonly=True, copy=False, help="Why the state last changed."
     )
     state_date = fields.Date(string="State since", readonly=True, copy=False)
+    promise_until = fields.Date(
+        string="Promised to pay by",
+        readonly=True,
+        copy=False,
+        help="Service extended and dunning paused until this date.",
+    )
+    promise_period_start = fields.Date(readonly=True, copy=False)
+    promise_reactivated = fields.Boolean(readonly=True, copy=False)
+    dunning_log_ids = fields.One2many(
+        "isp.dunning.log", "subscription_id", string="Dunning history", readonly=True
+    )
     suspension_kind = fields.Selection(
         [("manual", "By hand"), ("nonpayment", "Non-payment")],
         readonly=True,
@@ -661,8 +672,84 @@ class IspSubscription(models.Model):
         for sub in to_check:
             if not sub._isp_overdue_invoices():
                 sub.action_reactivate(self.env._("Overdue invoices paid"))
+                fee = sub.company_id.isp_reconnection_fee_product_id
+                if fee:
+                    sub.line_ids = [
+                        Command.create({"product_id": fee.id, "line_type": "once"})
+                    ]
                 reconnected |= sub
         return reconnected
+
+    def _isp_dunning_throttle(self, reason):
+        """Dunning step "throttle": slow the service down. The network add-on
+        (isp_radius) does it; without one, it is only logged."""
+        for sub in self:
+            sub.message_post(
+                body=self.env._("Throttle requested by dunning: %s", reason),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _isp_promise_available(self):
+        """Can a promise to pay be made now? ``(ok, reason)``."""
+        self.ensure_one()
+        days = self.company_id.isp_promise_days
+        if days <= 0:
+            return False, self.env._("Promises to pay are not offered.")
+        if self.state not in ("active", "suspended"):
+            return False, self.env._("This subscription is not running.")
+        if not self._isp_overdue_invoices() and self.state == "active":
+            overdue_soon = self.env["account.move"].search_count(
+                [
+                    ("isp_subscription_ids", "in", self.ids),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("payment_state", "in", ("not_paid", "partial")),
+                ]
+            )
+            if not overdue_soon:
+                return False, self.env._("Nothing is due.")
+        period_start = self.billed_until and self._current_period_start()
+        if period_start and self.promise_period_start == period_start:
+            return False, self.env._("A promise was already made this billing period.")
+        if self.promise_until and self.promise_until >= self._today():
+            return False, self.env._(
+                "A promise is running until %s.", self.promise_until
+            )
+        return True, ""
+
+    def _current_period_start(self):
+        self.ensure_one()
+        period = self.period_ids.filtered(
+            lambda p: p.date_start <= self._today()
+        ).sorted("date_start")[-1:]
+        return period.date_start if period else self.date_start
+
+    def action_promise_to_pay(self):
+        """Extend service by the company's promise days: the dunning ladder
+        waits, a subscription suspended for non-payment is reconnected."""
+        for sub in self:
+            ok, reason = sub._isp_promise_available()
+            if not ok:
+                raise UserError(reason)
+            until = sub._today() + timedelta(days=sub.company_id.isp_promise_days)
+            sub.write(
+                {
+                    "promise_until": until,
+                    "promise_period_start": sub._current_period_start(),
+                }
+            )
+            text = self.env._(
+                "Promise to pay by %(date)s (%(who)s)",
+                date=format_date(self.env, until),
+                who=self.env.user.name,
+            )
+            if sub.state == "suspended" and sub.suspension_kind == "nonpayment":
+                sub.action_reactivate(text)
+                sub.promise_reactivated = True
+            else:
+                sub.message_post(body=text, subtype_xmlid="mail.mt_note")
+            sub._log_event("promise", reason=text)
+        return True
 
     def action_terminate(self, date, reason, credit=None):
         """Terminate on ``date`` (first day without service).

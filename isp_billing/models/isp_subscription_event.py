@@ -10,6 +10,7 @@ EVENT_TYPES = [
     ("suspension", "Suspension"),
     ("reactivation", "Reactivation"),
     ("termination", "Termination"),
+    ("promise", "Promise to pay"),
 ]
 
 

@@ -1,6 +1,6 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResCompany(models.Model):
@@ -25,3 +25,24 @@ class ResCompany(models.Model):
         help="Send every posted subscription invoice by email with its PDF and portal "
         "link, through Odoo's invoice sending.",
     )
+    isp_promise_days = fields.Integer(
+        string="Promise to pay: days",
+        default=7,
+        help="A subscriber (portal) or staff can extend service by this many days, "
+        "once per billing period; the dunning ladder waits meanwhile. 0: off.",
+    )
+    isp_reconnection_fee_product_id = fields.Many2one(
+        "product.product",
+        string="Reconnection fee",
+        help="Charged once on the next invoice when a subscription suspended for "
+        "non-payment is reconnected.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        if self.env.ref(
+            "isp_billing.sms_template_isp_dunning_reminder", raise_if_not_found=False
+        ):
+            self.env["isp.dunning.step"].sudo()._ensure_default_ladders()
+        return companies

@@ -15,3 +15,9 @@ class ResConfigSettings(models.TransientModel):
     isp_send_invoices = fields.Boolean(
         related="company_id.isp_send_invoices", readonly=False
     )
+    isp_promise_days = fields.Integer(
+        related="company_id.isp_promise_days", readonly=False
+    )
+    isp_reconnection_fee_product_id = fields.Many2one(
+        related="company_id.isp_reconnection_fee_product_id", readonly=False
+    )
