@@ -10,7 +10,15 @@
     "license": "LGPL-3",
     "development_status": "Beta",
     "maintainers": [],
-    "depends": ["account", "portal", "mail", "sms", "phone_validation", "product"],
+    "depends": [
+        "account",
+        "account_payment",
+        "portal",
+        "mail",
+        "sms",
+        "phone_validation",
+        "product",
+    ],
     "external_dependencies": {"python": ["phonenumbers"]},
     "data": [
         # groups before the access rights that name them
@@ -34,6 +42,7 @@
         "wizards/isp_billing_wizard_views.xml",
         "wizards/isp_subscription_change_plan_views.xml",
         "wizards/isp_subscription_state_views.xml",
+        "views/portal_templates.xml",
         # menus last: they reference the actions above
         "views/isp_billing_menus.xml",
     ],
@@ -42,6 +51,11 @@
         "demo/res_partner_demo.xml",
         "demo/isp_subscription_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "isp_billing/static/tests/tours/*.js",
+        ],
+    },
     "application": True,
     "installable": True,
 }

@@ -68,6 +68,9 @@ class AccountMove(models.Model):
                 and not move.sending_data
             )
         )
+        self.env["isp.autopay.attempt"]._schedule_first(
+            self.filtered(lambda m: m.move_type == "out_invoice")
+        )
         if not to_send:
             return
         to_send.sending_data = {

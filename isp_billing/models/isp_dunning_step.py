@@ -142,6 +142,7 @@ class IspDunningStep(models.Model):
         if not steps:
             return self.env["account.move"]
         latest_due_date = today - timedelta(days=min(steps.mapped("days")))
+        self.env.flush_all()
         self.env.cr.execute(
             """
             SELECT m.id
@@ -157,6 +158,10 @@ class IspDunningStep(models.Model):
                      WHERE l.move_id = m.id
                        AND s.state IN ('active', 'suspended')
                        AND (s.promise_until IS NULL OR s.promise_until < %(today)s))
+               AND NOT EXISTS (
+                    SELECT 1 FROM isp_autopay_attempt a
+                     WHERE a.invoice_id = m.id
+                       AND a.state IN ('scheduled', 'processing'))
                AND EXISTS (
                     SELECT 1 FROM isp_dunning_step st
                      WHERE st.company_id = m.company_id AND st.active

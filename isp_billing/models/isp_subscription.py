@@ -35,7 +35,7 @@ class IspConcurrentBilling(Exception):
 class IspSubscription(models.Model):
     _name = "isp.subscription"
     _description = "ISP Subscription"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "account_number desc, id desc"
     _rec_names_search = ["account_number", "partner_id.name"]
     _check_company_auto = True
@@ -121,6 +121,22 @@ class IspSubscription(models.Model):
         string="Reason", readonly=True, copy=False, help="Why the state last changed."
     )
     state_date = fields.Date(string="State since", readonly=True, copy=False)
+    autopay = fields.Boolean(
+        string="Auto-pay",
+        copy=False,
+        tracking=True,
+        help="Charge the saved payment method when an invoice is issued.",
+    )
+    autopay_token_id = fields.Many2one(
+        "payment.token",
+        string="Auto-pay method",
+        copy=False,
+        domain="[('partner_id', 'child_of', partner_id)]",
+        tracking=True,
+    )
+    autopay_attempt_ids = fields.One2many(
+        "isp.autopay.attempt", "subscription_id", string="Auto-pay attempts"
+    )
     promise_until = fields.Date(
         string="Promised to pay by",
         readonly=True,
@@ -231,6 +247,11 @@ class IspSubscription(models.Model):
     # ------------------------------------------------------------------
     # Computes and constraints
     # ------------------------------------------------------------------
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for sub in self:
+            sub.access_url = f"/my/subscriptions/{sub.id}"
 
     @api.depends("account_number", "partner_id")
     def _compute_display_name(self):
@@ -679,6 +700,31 @@ class IspSubscription(models.Model):
                     ]
                 reconnected |= sub
         return reconnected
+
+    @api.constrains("autopay", "autopay_token_id")
+    def _check_autopay(self):
+        for sub in self:
+            if sub.autopay and not sub.autopay_token_id:
+                raise ValidationError(
+                    self.env._("Auto-pay needs a saved payment method.")
+                )
+
+    def action_autopay_enable(self, token):
+        """Turn auto-pay on with ``token`` (one of the customer's saved
+        payment methods)."""
+        for sub in self:
+            if token.partner_id.commercial_partner_id != (
+                sub.partner_id.commercial_partner_id
+            ):
+                raise UserError(
+                    self.env._("This payment method is not the customer's.")
+                )
+            sub.write({"autopay": True, "autopay_token_id": token.id})
+        return True
+
+    def action_autopay_disable(self):
+        self.write({"autopay": False})
+        return True
 
     def _isp_dunning_throttle(self, reason):
         """Dunning step "throttle": slow the service down. The network add-on
@@ -1413,3 +1459,111 @@ class IspSubscription(models.Model):
         self.ensure_one()
         moves = self.invoice_line_ids.move_id
         return moves._isp_action_view()
+
+    # ------------------------------------------------------------------
+    # Customer portal
+    # ------------------------------------------------------------------
+
+    def _isp_open_invoices(self):
+        """Posted customer invoices of these subscriptions not fully paid,
+        oldest due first."""
+        return self.env["account.move"].search(
+            [
+                ("isp_subscription_ids", "in", self.ids),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ],
+            order="invoice_date_due, id",
+        )
+
+    def _isp_plan_change_preview(self, new_plan):
+        """What a subscriber's plan change does, before it is done.
+
+        A plan with a higher monthly price is an upgrade, applied today with
+        proration; any other is a downgrade, scheduled on the first day after the
+        billed periods (no proration). The amounts are the engine's
+        (:meth:`_prorated_price`), untaxed, as :meth:`_change_plan` will bill them.
+
+        :param product.product new_plan: the plan asked for
+        :return: ``kind`` ("upgrade" or "downgrade"), ``date``, ``lines``
+            (``[(label, amount)]``), ``net``, ``old_price``, ``new_price``
+        :rtype: dict
+        """
+        self.ensure_one()
+        old_line = self._plan_line()
+        old_plan = old_line.product_id
+        new_price = (
+            self.env["isp.subscription.line"]
+            .new(
+                {
+                    "subscription_id": self.id,
+                    "product_id": new_plan.id,
+                    "quantity": old_line.quantity,
+                }
+            )
+            .price_unit
+        )
+        # The draft line joined the cached lines of the subscription: forget it.
+        self.invalidate_recordset(["line_ids"])
+
+        def monthly(price, plan):
+            return price / (
+                MONTHS_PER_UNIT[plan.isp_period_unit] * plan.isp_period_interval
+            )
+
+        today = self._today()
+        upgrade = monthly(new_price, new_plan) > monthly(old_line.price_unit, old_plan)
+        billed_until = self.billed_until
+        lines = []
+        if upgrade:
+            date = today
+            if billed_until and date < billed_until:
+                lines.append(
+                    (
+                        self.env._(
+                            "Credit for unused days of %(plan)s: %(period)s",
+                            plan=old_plan.display_name,
+                            period=self._period_label(date, billed_until),
+                        ),
+                        -self._prorated_price(old_line.price_unit, date, billed_until),
+                    )
+                )
+                same_period = (
+                    old_plan.isp_period_interval,
+                    old_plan.isp_period_unit,
+                ) == (new_plan.isp_period_interval, new_plan.isp_period_unit)
+                if same_period:
+                    lines.append(
+                        (
+                            self.env._(
+                                "%(plan)s: %(period)s",
+                                plan=new_plan.display_name,
+                                period=self._period_label(date, billed_until),
+                            ),
+                            self._prorated_price(new_price, date, billed_until),
+                        )
+                    )
+        else:
+            date = max(billed_until or today, today)
+        return {
+            "kind": "upgrade" if upgrade else "downgrade",
+            "date": date,
+            "lines": lines,
+            "net": self.currency_id.round(sum(amount for _label, amount in lines)),
+            "old_price": old_line.price_unit,
+            "new_price": new_price,
+        }
+
+    def _isp_portal_plans(self):
+        """The plans a subscriber may switch to: the company's other plans."""
+        self.ensure_one()
+        return self.env["product.product"].search(
+            [
+                ("isp_is_plan", "=", True),
+                ("sale_ok", "=", True),
+                ("id", "!=", self.plan_id.id),
+                *self.env["product.product"]._check_company_domain(self.company_id),
+            ],
+            order="list_price, id",
+        )

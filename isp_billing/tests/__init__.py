@@ -4,3 +4,4 @@ from . import test_bad_input
 from . import test_lifecycle_access
 from . import test_sending
 from . import test_dunning
+from . import test_autopay
