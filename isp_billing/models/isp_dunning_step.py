@@ -3,10 +3,13 @@
 import logging
 from datetime import timedelta
 
+from psycopg2 import errors as pg_errors
+
 from odoo import Command, api, fields, models
 
 _logger = logging.getLogger(__name__)
 
+CONCURRENCY_ERRORS = (pg_errors.SerializationFailure, pg_errors.LockNotAvailable)
 ACTION_STRENGTH = {"none": 0, "throttle": 1, "suspend": 2, "terminate": 3}
 
 
@@ -171,6 +174,7 @@ class IspDunningStep(models.Model):
                              WHERE lg.invoice_id = m.id AND lg.step_id = st.id))
              ORDER BY m.invoice_date_due, m.id
              LIMIT %(limit)s
+             FOR NO KEY UPDATE OF m SKIP LOCKED
             """,
             {
                 "company": company.id,
@@ -178,6 +182,7 @@ class IspDunningStep(models.Model):
                 "today": today,
                 "limit": limit,
             },
+            log_exceptions=False,  # a concurrent worker's race is expected
         )
         return self.env["account.move"].browse(r[0] for r in self.env.cr.fetchall())
 
@@ -204,6 +209,7 @@ class IspDunningStep(models.Model):
             RETURNING id, invoice_id, step_id
             """,  # noqa: S608 - values are mogrified
             [self.env.uid, self.env.uid],
+            log_exceptions=False,  # a concurrent worker's race is expected
         )
         return self.env.cr.fetchall()
 
@@ -223,15 +229,24 @@ class IspDunningStep(models.Model):
             )
             self.with_company(company)._resume_broken_promises(company, company_today)
             while True:
-                invoices = self._dunning_candidates(company, company_today, batch_size)
-                if not invoices:
+                try:
+                    with self.env.cr.savepoint():
+                        invoices = self._dunning_candidates(
+                            company, company_today, batch_size
+                        )
+                        if invoices:
+                            done += self.with_company(company)._run_ladder(
+                                company, invoices, company_today
+                            )
+                except CONCURRENCY_ERRORS:
+                    # Another worker runs the ladder over the same invoices:
+                    # what it claimed is done; the next run takes the rest.
+                    _logger.info("Dunning: another worker is on it; stopping here")
+                    self.env.invalidate_all()
                     break
-                done += self.with_company(company)._run_ladder(
-                    company, invoices, company_today
-                )
                 if in_cron:
                     self.env.cr.commit()
-                if len(invoices) < batch_size:
+                if not invoices or len(invoices) < batch_size:
                     break
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
         return done
@@ -328,7 +343,14 @@ class IspDunningStep(models.Model):
 
     def _send_sms(self, template, items):
         invoices = self.env["account.move"].concat(*(inv for inv, __ in items))
-        bodies = template._render_field("body", invoices.ids)
+        if template.lang:
+            bodies = template._render_field("body", invoices.ids, compute_lang=True)
+        else:  # each customer's language, as Odoo's SMS templates with a lang
+            bodies = {}
+            for lang, group in invoices.grouped(
+                lambda inv: inv.partner_id.lang or self.env.lang
+            ).items():
+                bodies.update(template._render_field("body", group.ids, set_lang=lang))
         vals_list = []
         for invoice, log in items:
             partner = invoice.partner_id
@@ -350,6 +372,7 @@ class IspDunningStep(models.Model):
                     "partner_id": partner.id,
                     "body": bodies[invoice.id],
                     "state": "outgoing",
+                    "isp_company_id": invoice.company_id.id,
                 }
             )
             log.sms_state = "queued"
