@@ -115,6 +115,22 @@ class TestStkPush(IspMpesaCommon):
                 self.assertEqual(invoice.amount_residual, 100.0)
         self.assertFalse(self.payments_of())
 
+    def test_other_currencies_refused(self):
+        usd = self.env.ref("base.USD")
+        invoice = self._invoice(100.0)
+        invoice.button_draft()
+        invoice.currency_id = usd
+        invoice.action_post()
+        with self.assertRaisesRegex(UserError, "Kenyan shillings only"):
+            self._request_payment(invoice)
+        self.assertFalse(self.sim.pushes)
+        self.assertNotIn(
+            self.provider,
+            self.env["payment.provider"]._get_compatible_providers(
+                self.company.id, self.customer.id, 100.0, currency_id=usd.id
+            ),
+        )
+
     def test_invalid_phone_refused_and_nothing_sent(self):
         invoice = self._invoice(500.0)
         for phone in ("0812 345 678", "12345", "+44 7700 900123", "07123456789"):
@@ -257,15 +273,24 @@ class TestStkPush(IspMpesaCommon):
             self.Outcome(delivery="drop", query_pending="B", delay=3600), amount=1000
         )
         self.sim.script(self.Outcome(delivery="drop", result_code=1032), amount=500)
+        processing = self._invoice(700.0)
+        self.sim.script(
+            self.Outcome(delivery="drop", query_pending="A", delay=3600), amount=700
+        )
         tx_paid = self._request_payment(invoice, phone="0712345678")
         tx_pending = self._request_payment(lost, phone="0722000001")
         tx_cancel = self._request_payment(cancelled, phone="0722000002")
-        txs = tx_paid | tx_pending | tx_cancel
+        tx_processing = self._request_payment(processing, phone="0722000003")
+        txs = tx_paid | tx_pending | tx_cancel | tx_processing
         Tx = self.env["payment.transaction"]
         # not before 30 s
         self.assertEqual(Tx._cron_mpesa_query_pending(), 0)
         self.age(txs, 31)
-        self.assertEqual(Tx._cron_mpesa_query_pending(), 3)
+        with mute_logger(PROVIDER_LOGGER):
+            self.assertEqual(Tx._cron_mpesa_query_pending(), 4)
+        # "being processed" (HTTP 500, form A) is not a failure either
+        self.assertEqual(tx_processing.state, "pending")
+        self.assertEqual(tx_processing.mpesa_query_count, 1)
         self.assertEqual(tx_paid.state, "done")
         self.assertFalse(tx_paid.mpesa_receipt, "a query gives no receipt")
         self.assertEqual(invoice.amount_residual, 0.0)
