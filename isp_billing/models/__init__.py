@@ -12,3 +12,4 @@ from . import isp_dunning_step
 from . import isp_dunning_log
 from . import isp_autopay_attempt
 from . import res_company_autopay
+from . import sms_sms

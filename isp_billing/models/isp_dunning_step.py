@@ -370,7 +370,11 @@ class IspDunningStep(models.Model):
                 {
                     "number": number,
                     "partner_id": partner.id,
-                    "body": bodies[invoice.id],
+                    # A no-break space (amounts) is not in the GSM-7 alphabet:
+                    # it would make the SMS UCS-2, 70 characters a part.
+                    "body": bodies[invoice.id]
+                    .replace("\xa0", " ")
+                    .replace("\u202f", " "),
                     "state": "outgoing",
                     "isp_company_id": invoice.company_id.id,
                 }

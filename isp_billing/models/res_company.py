@@ -37,6 +37,39 @@ class ResCompany(models.Model):
         help="Charged once on the next invoice when a subscription suspended for "
         "non-payment is reconnected.",
     )
+    # === SMS === #
+    isp_sms_gateway = fields.Selection(
+        [
+            ("odoo", "Odoo SMS (IAP)"),
+            ("africastalking", "Africa's Talking"),
+        ],
+        string="SMS gateway",
+        required=True,
+        default="odoo",
+        help="Odoo SMS: Odoo's paid SMS service (IAP credits). Africa's Talking: "
+        "straight to your own Africa's Talking account, with your own sender ID.",
+    )
+    isp_sms_at_username = fields.Char(
+        string="Africa's Talking username",
+        help="The username of your Africa's Talking app; 'sandbox' for the "
+        "sandbox app.",
+    )
+    isp_sms_at_api_key = fields.Char(
+        string="Africa's Talking API key",
+        groups="base.group_system",
+        copy=False,
+    )
+    isp_sms_sender_id = fields.Char(
+        string="SMS sender ID",
+        help="Your registered alphanumeric sender ID or short code. Empty: "
+        "Africa's Talking's default sender.",
+    )
+    isp_sms_at_base_url = fields.Char(
+        string="Africa's Talking API URL",
+        default="https://api.africastalking.com",
+        help="https://api.africastalking.com (live) or "
+        "https://api.sandbox.africastalking.com (sandbox).",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):

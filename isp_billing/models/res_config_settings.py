@@ -21,3 +21,20 @@ class ResConfigSettings(models.TransientModel):
     isp_reconnection_fee_product_id = fields.Many2one(
         related="company_id.isp_reconnection_fee_product_id", readonly=False
     )
+    isp_sms_gateway = fields.Selection(
+        related="company_id.isp_sms_gateway", readonly=False
+    )
+    isp_sms_at_username = fields.Char(
+        related="company_id.isp_sms_at_username", readonly=False
+    )
+    isp_sms_at_api_key = fields.Char(
+        related="company_id.isp_sms_at_api_key",
+        readonly=False,
+        groups="base.group_system",
+    )
+    isp_sms_sender_id = fields.Char(
+        related="company_id.isp_sms_sender_id", readonly=False
+    )
+    isp_sms_at_base_url = fields.Char(
+        related="company_id.isp_sms_at_base_url", readonly=False
+    )

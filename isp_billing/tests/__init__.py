@@ -5,3 +5,4 @@ from . import test_lifecycle_access
 from . import test_sending
 from . import test_dunning
 from . import test_autopay
+from . import test_sms_gateway

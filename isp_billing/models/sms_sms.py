@@ -1,0 +1,321 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""SMS through a company's own Africa's Talking account.
+
+Odoo's SMS queue (``sms.sms``, job *SMS: SMS Queue Manager*) sends through IAP.
+For the SMS of a company whose *SMS gateway* is Africa's Talking, the batch
+goes to Africa's Talking's bulk SMS API instead, and each recipient's status
+becomes the SMS's state. A gateway that cannot be reached leaves the SMS in
+the queue for the next run, up to ``AT_MAX_ATTEMPTS`` runs.
+"""
+
+import logging
+import re
+
+import requests
+
+from odoo import fields, models, tools
+
+_logger = logging.getLogger(__name__)
+
+# Africa's Talking bulk SMS API (docs.africastalking.com/sms/sending, last seen
+# 2026-04): POST <base>/version1/messaging, form-encoded, header apiKey.
+AT_PATH = "/version1/messaging"
+AT_TIMEOUT = 10  # seconds
+AT_MAX_RECIPIENTS = 100  # numbers per request (our choice, well under its limit)
+AT_MAX_ATTEMPTS = 5  # runs of the queue that could not reach the gateway
+# Per-recipient statusCode: 100 Processed, 101 Sent, 102 Queued. Accepted by
+# the gateway, not yet delivered: Odoo's "Sent" (pending), as for IAP.
+AT_SUCCESS_CODES = {100, 101, 102}
+# Per-recipient failures that sending again will not cure: Odoo failure type.
+AT_FAILURE_TYPES = {
+    401: "sms_acc",  # RiskHold: the account is on hold
+    402: "sms_registration_needed",  # InvalidSenderId: not registered
+    403: "sms_number_format",  # InvalidPhoneNumber
+    404: "sms_number_format",  # UnsupportedNumberType (e.g. a landline)
+    405: "sms_credit",  # InsufficientBalance
+    406: "sms_blacklist",  # UserInBlacklist: opted out at the network
+    407: "sms_country_not_supported",  # CouldNotRoute
+    409: "sms_optout",  # DoNotDisturbRejection
+    502: "sms_server",  # RejectedByGateway
+}
+# Per-recipient failures of the gateway itself: tried again next run.
+AT_RETRY_CODES = {500, 501}  # InternalServerError, GatewayError
+
+
+class GatewayUnavailable(Exception):
+    """Africa's Talking could not be reached or answered with a server error."""
+
+
+class SmsSms(models.Model):
+    _inherit = "sms.sms"
+
+    isp_company_id = fields.Many2one(
+        "res.company",
+        string="Company",
+        index="btree_not_null",
+        help="The company whose SMS gateway sends this SMS. Empty: the company of "
+        "the document it was posted on, else of the customer, else the current one.",
+    )
+    isp_gateway_status = fields.Char(
+        string="Gateway status",
+        readonly=True,
+        copy=False,
+        help="What the SMS gateway answered, e.g. '403 InvalidPhoneNumber'.",
+    )
+    isp_gateway_message_id = fields.Char(
+        string="Gateway message ID", readonly=True, copy=False
+    )
+    isp_send_attempts = fields.Integer(
+        string="Send attempts",
+        readonly=True,
+        copy=False,
+        help="Runs of the SMS queue that could not reach the gateway.",
+    )
+
+    def _isp_sms_company(self):
+        """The company whose gateway sends this SMS.
+
+        Not ``self.env.company``: the queue job runs as the superuser in its
+        main company, for the SMS of every company.
+        """
+        self.ensure_one()
+        return (
+            self.isp_company_id
+            or self.mail_message_id.record_company_id
+            or self.partner_id.company_id
+            or self.env.company
+        )
+
+    def resend_failed(self):
+        """Override of `sms`: a resent SMS gets its gateway attempts back."""
+        self.filtered(lambda sms: sms.state == "error").sudo().isp_send_attempts = 0
+        return super().resend_failed()
+
+    def action_set_outgoing(self):
+        """Override of `sms`: back in the queue with its attempts back."""
+        self.sudo().isp_send_attempts = 0
+        return super().action_set_outgoing()
+
+    # === BUSINESS METHODS - SENDING === #
+
+    def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
+        """Override of `sms` to send the SMS of companies using Africa's Talking
+        through their own account; the others go through IAP as before."""
+        by_company = self.grouped(lambda sms: sms._isp_sms_company())
+        direct = self.browse()
+        for company, sms in by_company.items():
+            if company.isp_sms_gateway == "africastalking":
+                direct |= sms
+                sms._isp_at_send(company, unlink_failed, unlink_sent, raise_exception)
+        others = self - direct
+        if others:
+            return super(SmsSms, others)._send(
+                unlink_failed=unlink_failed,
+                unlink_sent=unlink_sent,
+                raise_exception=raise_exception,
+            )
+
+    def _isp_at_send(self, company, unlink_failed, unlink_sent, raise_exception):
+        """Send ``self`` (SMS of ``company``) through Africa's Talking."""
+        company_sudo = company.sudo()
+        if not (company_sudo.isp_sms_at_username and company_sudo.isp_sms_at_api_key):
+            _logger.info(
+                "SMS %s: company %s uses Africa's Talking without username or API key",
+                self.ids,
+                company.id,
+            )
+            self._isp_sms_done(
+                "error",
+                "sms_acc",
+                self.env._("Africa's Talking: no username or API key"),
+                unlink_failed,
+                unlink_sent,
+            )
+            return
+        posted = self.browse()
+        try:
+            for body, records in self.grouped("body").items():
+                for ids in tools.split_every(AT_MAX_RECIPIENTS, records.ids):
+                    chunk = self.browse(ids)
+                    chunk._isp_at_post(company_sudo, body, unlink_failed, unlink_sent)
+                    posted |= chunk
+        except GatewayUnavailable as exc:
+            # The rest of the batch waits for the next run with the failed part.
+            if raise_exception:
+                raise
+            (self - posted)._isp_sms_retry(str(exc), company, unlink_failed)
+        self.sudo().mail_message_id._notify_message_notification_update()
+
+    def _isp_at_post(self, company_sudo, body, unlink_failed, unlink_sent):
+        """One request: ``body`` to the numbers of ``self``; apply the answer.
+
+        :raise GatewayUnavailable: no connection, timeout, HTTP 5xx or an
+            answer that is not Africa's Talking's JSON
+        """
+        url = (company_sudo.isp_sms_at_base_url or "").rstrip("/") + AT_PATH
+        data = {
+            "username": company_sudo.isp_sms_at_username,
+            "to": ",".join(self.mapped("number")),
+            "message": body,
+        }
+        if company_sudo.isp_sms_sender_id:
+            data["from"] = company_sudo.isp_sms_sender_id
+        headers = {
+            "apiKey": company_sudo.isp_sms_at_api_key,
+            "Accept": "application/json",
+        }
+        try:
+            response = requests.post(
+                url, data=data, headers=headers, timeout=AT_TIMEOUT
+            )
+        except requests.exceptions.RequestException as exc:
+            raise GatewayUnavailable(type(exc).__name__) from exc
+        if response.status_code >= 500:
+            raise GatewayUnavailable(f"HTTP {response.status_code}")
+        if response.status_code == 401:
+            _logger.info(
+                "SMS %s: Africa's Talking refused the username or API key of "
+                "company %s",
+                self.ids,
+                company_sudo.id,
+            )
+            self._isp_sms_done(
+                "error",
+                "sms_acc",
+                self.env._(
+                    "HTTP 401: Africa's Talking refused the username or API key"
+                ),
+                unlink_failed,
+                unlink_sent,
+            )
+            return
+        if response.status_code >= 400:
+            reason = f"HTTP {response.status_code}: {response.text[:200]}"
+            _logger.info("SMS %s: Africa's Talking answered %s", self.ids, reason)
+            self._isp_sms_done(
+                "error", "sms_server", reason, unlink_failed, unlink_sent
+            )
+            return
+        try:
+            recipients = response.json()["SMSMessageData"]["Recipients"]
+            by_number = {}
+            for recipient in recipients:
+                key = _digits(recipient["number"])
+                by_number.setdefault(key, []).append(recipient)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise GatewayUnavailable(
+                f"HTTP {response.status_code}, unreadable answer"
+            ) from exc
+        counts = {}
+        for sms in self:
+            found = by_number.get(_digits(sms.number)) or []
+            # The same number twice: one entry each, in order.
+            recipient = found.pop(0) if len(found) > 1 else (found[:1] or [None])[0]
+            outcome = sms._isp_at_apply(recipient, unlink_failed, unlink_sent)
+            counts[outcome] = counts.get(outcome, 0) + 1
+        _logger.info(
+            "SMS %s sent through Africa's Talking (company %s): %s",
+            self.ids,
+            company_sudo.id,
+            ", ".join(f"{count} {name}" for name, count in sorted(counts.items())),
+        )
+
+    def _isp_at_apply(self, recipient, unlink_failed, unlink_sent):
+        """The gateway's answer for this SMS's number becomes its state.
+
+        :return: ``sent``, ``error`` or ``retry``
+        """
+        self.ensure_one()
+        if not recipient:
+            self._isp_sms_retry(
+                self.env._("Africa's Talking did not answer for this number"),
+                self._isp_sms_company(),
+                unlink_failed,
+            )
+            return "retry"
+        try:
+            code = int(recipient.get("statusCode"))
+        except (TypeError, ValueError):
+            code = 0
+        status = f"{code} {recipient.get('status') or ''}".strip()
+        if code in AT_SUCCESS_CODES:
+            self._isp_sms_done("pending", False, status, unlink_failed, unlink_sent)
+            self.isp_gateway_message_id = recipient.get("messageId")
+            return "sent"
+        if code in AT_RETRY_CODES:
+            self._isp_sms_retry(status, self._isp_sms_company(), unlink_failed)
+            return "retry"
+        failure_type = AT_FAILURE_TYPES.get(code, "unknown")
+        self._isp_sms_done("error", failure_type, status, unlink_failed, unlink_sent)
+        return "error"
+
+    def _isp_sms_done(self, state, failure_type, status, unlink_failed, unlink_sent):
+        """Final state of ``self`` (``pending``: sent; ``error``), as Odoo's
+        ``_send`` writes it after IAP answered, trackers included."""
+        sms_sudo = self.sudo().with_context(sms_skip_msg_notification=True)
+        unlink = unlink_sent if state == "pending" else unlink_failed
+        sms_sudo.write(
+            {
+                "state": state,
+                "failure_type": failure_type,
+                "isp_gateway_status": status,
+                **({"to_delete": True} if unlink else {}),
+            }
+        )
+        sms_sudo.sms_tracker_id._action_update_from_sms_state(
+            state, failure_type=failure_type
+        )
+
+    def _isp_sms_retry(self, reason, company, unlink_failed):
+        """The gateway could not take ``self``: stay in the queue for the next
+        run, or give up (error ``sms_server``) after ``AT_MAX_ATTEMPTS`` runs."""
+        if not self:
+            return
+        attempts = max(self.mapped("isp_send_attempts")) + 1
+        give_up = self.filtered(
+            lambda sms: sms.isp_send_attempts + 1 >= AT_MAX_ATTEMPTS
+        )
+        keep = self - give_up
+        if keep:
+            for sms in keep:
+                sms.sudo().write(
+                    {
+                        "isp_send_attempts": sms.isp_send_attempts + 1,
+                        "isp_gateway_status": reason,
+                    }
+                )
+            _logger.info(
+                "Africa's Talking unavailable for company %s (%s): %s SMS stay in "
+                "the queue (attempt %s of %s)",
+                company.id,
+                reason,
+                len(keep),
+                attempts,
+                AT_MAX_ATTEMPTS,
+            )
+        if give_up:
+            give_up.sudo().write({"isp_send_attempts": AT_MAX_ATTEMPTS})
+            give_up._isp_sms_done(
+                "error",
+                "sms_server",
+                self.env._(
+                    "%(reason)s: gave up after %(attempts)s attempts",
+                    reason=reason,
+                    attempts=AT_MAX_ATTEMPTS,
+                ),
+                unlink_failed,
+                False,
+            )
+            _logger.warning(
+                "Africa's Talking unavailable for company %s (%s): %s SMS given up "
+                "after %s attempts",
+                company.id,
+                reason,
+                len(give_up),
+                AT_MAX_ATTEMPTS,
+            )
+
+
+def _digits(number):
+    return re.sub(r"\D", "", number or "")
