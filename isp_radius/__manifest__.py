@@ -23,6 +23,7 @@
         "views/isp_subscription_views.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
+        "views/portal_templates.xml",
         "views/isp_radius_menus.xml",
     ],
     "post_init_hook": "post_init_hook",

@@ -5,4 +5,5 @@ from . import test_lifecycle_access
 from . import test_sending
 from . import test_dunning
 from . import test_autopay
+from . import test_portal
 from . import test_sms_gateway

@@ -3,6 +3,9 @@
 """The subscriber pays an invoice from the portal with M-PESA, in Chromium
 through Odoo's tour runner; the simulator answers the prompt and calls back."""
 
+from datetime import timedelta
+
+from odoo import fields
 from odoo.tests import new_test_user, tagged
 
 from .common import PHONE, IspMpesaCommon
@@ -63,3 +66,23 @@ class TestPortalPayment(IspMpesaCommon):
         )
         self.assertFalse(self.sim.pushes)
         self.assertFalse(invoice.transaction_ids)
+
+    def test_pay_now_from_the_subscription_with_mpesa(self):
+        today = fields.Date.context_today(
+            self.env["isp.subscription"].with_context(tz="Africa/Nairobi")
+        )
+        sub = self._active_subscription(self.plan_home, today - timedelta(days=10))
+        invoice = self._bill(sub, today)
+        self.assertEqual(invoice.amount_residual, 2999.0)
+        self.sim.script(self.Outcome(delay=2.0))
+        self.start_tour(
+            "/my/subscriptions", "isp_mpesa_portal_subscription_pay", login="wanjiru"
+        )
+        self.env.invalidate_all()
+        push = self.sim.pushes[-1]
+        self.assertEqual(
+            (push["PhoneNumber"], push["Amount"], push["AccountReference"]),
+            (PHONE, 2999, sub.account_number),
+        )
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertEqual(invoice.transaction_ids.state, "done")

@@ -1,0 +1,337 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from collections import defaultdict
+from datetime import timedelta
+
+from werkzeug.urls import url_encode
+
+from odoo import http
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
+from odoo.http import request
+from odoo.tools import format_date
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+
+class IspCustomerPortal(CustomerPortal):
+    """The subscriber's pages: ``/my/subscriptions`` and one page per
+    subscription (plan, status, statement, Pay now, promise to pay, plan
+    change)."""
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "isp_subscription_count" in counters:
+            Subscription = request.env["isp.subscription"]
+            values["isp_subscription_count"] = (
+                Subscription.search_count(self._isp_subscriptions_domain(), limit=1)
+                if Subscription.has_access("read")
+                else 0
+            )
+        return values
+
+    def _isp_subscriptions_domain(self):
+        partner = request.env.user.partner_id
+        return [
+            ("partner_id", "child_of", [partner.commercial_partner_id.id]),
+            ("state", "!=", "draft"),
+        ]
+
+    # ------------------------------------------------------------------
+    # List
+    # ------------------------------------------------------------------
+
+    @http.route(
+        ["/my/subscriptions", "/my/subscriptions/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+    )
+    def portal_my_isp_subscriptions(self, page=1, **kw):
+        Subscription = request.env["isp.subscription"]
+        if not Subscription.has_access("read"):
+            return request.redirect("/my")
+        domain = self._isp_subscriptions_domain()
+        pager = portal_pager(
+            url="/my/subscriptions",
+            total=Subscription.search_count(domain),
+            page=page,
+            step=self._items_per_page,
+        )
+        subscriptions = Subscription.search(
+            domain, limit=self._items_per_page, offset=pager["offset"]
+        )
+        request.session["my_isp_subscriptions_history"] = subscriptions.ids[:100]
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "isp_subscription",
+                "subscriptions": subscriptions.sudo(),
+                "pager": pager,
+                "default_url": "/my/subscriptions",
+            }
+        )
+        return request.render("isp_billing.portal_my_isp_subscriptions", values)
+
+    # ------------------------------------------------------------------
+    # One subscription
+    # ------------------------------------------------------------------
+
+    def _isp_check_access(self, subscription_id, access_token):
+        """The subscription, sudoed, if the user may see it (record rules or
+        a valid access token); ``None`` otherwise."""
+        try:
+            return self._document_check_access(
+                "isp.subscription", subscription_id, access_token
+            )
+        except (AccessError, MissingError):
+            return None
+
+    def _isp_url(self, sub_sudo, access_token=None, suffix="", **params):
+        """URL of the subscription's page (``suffix``: a sub-page), keeping the
+        access token the page was opened with."""
+        query = dict(params)
+        if access_token:
+            query["access_token"] = access_token
+        url = sub_sudo.access_url + suffix
+        return f"{url}?{url_encode(query)}" if query else url
+
+    @http.route(
+        "/my/subscriptions/<int:subscription_id>",
+        type="http",
+        auth="public",
+        website=True,
+    )
+    def portal_my_isp_subscription(
+        self, subscription_id, access_token=None, message=None, **kw
+    ):
+        sub_sudo = self._isp_check_access(subscription_id, access_token)
+        if sub_sudo is None:
+            return request.redirect("/my")
+        values = self._isp_subscription_page_values(sub_sudo, access_token, **kw)
+        values["isp_message"] = self._isp_message(sub_sudo, message, **kw)
+        return request.render("isp_billing.portal_isp_subscription_page", values)
+
+    def _isp_subscription_page_values(self, sub_sudo, access_token, **kw):
+        open_invoices = sub_sudo._isp_open_invoices()
+        promise_ok, promise_reason = sub_sudo._isp_promise_available()
+        statement, balance = self._isp_statement(sub_sudo)
+        period = self._isp_current_period(sub_sudo)
+        today = sub_sudo._today()
+        values = {
+            "page_name": "isp_subscription",
+            "sub": sub_sudo,
+            "currency": sub_sudo.currency_id,
+            "period": period,
+            # Days of the current period up to today, for add-ons' usage charts.
+            "period_days": [
+                period[0] + timedelta(days=n)
+                for n in range((min(today, period[1]) - period[0]).days + 1)
+            ]
+            if period
+            else [],
+            "open_invoices": open_invoices,
+            "amount_due": sum(open_invoices.mapped("amount_residual")),
+            "pay_url": open_invoices[:1].get_portal_url(
+                anchor="portal_pay", query_string="&payment=True"
+            )
+            if open_invoices
+            else False,
+            "promise_ok": promise_ok,
+            "promise_reason": promise_reason,
+            "statement": statement,
+            "balance": balance,
+            "can_change_plan": sub_sudo.state == "active",
+            "sub_url": lambda suffix="", **params: self._isp_url(
+                sub_sudo, access_token, suffix, **params
+            ),
+        }
+        return self._get_page_view_values(
+            sub_sudo, access_token, values, "my_isp_subscriptions_history", False, **kw
+        )
+
+    def _isp_current_period(self, sub_sudo):
+        """The billed period containing today: ``(first day, last day)`` or None."""
+        today = sub_sudo._today()
+        period = sub_sudo.period_ids.filtered(
+            lambda p: p.date_start <= today < p.date_end
+        )[:1]
+        if not period:
+            return None
+        return period.date_start, period.date_end - timedelta(days=1)
+
+    def _isp_statement(self, sub_sudo):
+        """The subscription's invoices and credit notes and the payments made
+        on them, in date order, with a running balance.
+
+        :return: ``([{date, label, kind, amount, balance, url}], balance)``
+        :rtype: tuple
+        """
+        moves = sub_sudo.invoice_line_ids.move_id.filtered(
+            lambda m: (
+                m.state == "posted" and m.move_type in ("out_invoice", "out_refund")
+            )
+        )
+        rows = []
+        for move in moves:
+            rows.append(
+                {
+                    "date": move.invoice_date,
+                    "order": (0, move.id),
+                    "label": move.name,
+                    "kind": "invoice" if move.move_type == "out_invoice" else "credit",
+                    "amount": move.amount_total_in_currency_signed,
+                    "url": move.get_portal_url(),
+                }
+            )
+        payments = defaultdict(float)
+        payment_info = {}
+        for move in moves:
+            sign = -1 if move.move_type == "out_invoice" else 1
+            for item in (move.invoice_payments_widget or {}).get("content", []):
+                if item["is_exchange"] or item["move_id"] in moves.ids:
+                    continue
+                payments[item["move_id"]] += sign * item["amount"]
+                payment_info[item["move_id"]] = item
+        # Payments without a journal entry of their own (Odoo 18: a journal
+        # without outstanding accounts) are only matched to the invoices.
+        for payment in moves.matched_payment_ids.filtered(
+            lambda p: not p.move_id and p.state in ("in_process", "paid")
+        ):
+            rows.append(
+                {
+                    "date": payment.date,
+                    "order": (1, payment.id),
+                    "label": payment.name,
+                    "kind": "payment",
+                    "amount": -payment.amount_signed,
+                    "url": False,
+                }
+            )
+        for move_id, amount in payments.items():
+            item = payment_info[move_id]
+            rows.append(
+                {
+                    "date": item["date"],
+                    "order": (1, move_id),
+                    "label": item["ref"],
+                    "kind": "payment",
+                    "amount": amount,
+                    "url": False,
+                }
+            )
+        rows.sort(key=lambda row: (row["date"], row["order"]))
+        currency = sub_sudo.currency_id
+        balance = 0.0
+        for row in rows:
+            balance = currency.round(balance + row["amount"])
+            row["balance"] = balance
+        return rows, balance
+
+    def _isp_message(self, sub_sudo, message, **kw):
+        """``(css class, text)`` of the message to show after an action; the
+        query string carries only its key."""
+        env = request.env
+        if message == "promise":
+            return "success", env._(
+                "Thank you: your service is extended until %(date)s.",
+                date=format_date(env, sub_sudo.promise_until),
+            )
+        if message == "promise_refused":
+            return "danger", env._(
+                "Promise to pay refused: %(reason)s",
+                reason=sub_sudo._isp_promise_available()[1],
+            )
+        if message == "upgraded":
+            return "success", env._(
+                "Your plan is now %(plan)s.", plan=sub_sudo.plan_id.display_name
+            )
+        if message == "scheduled" and sub_sudo.pending_plan_id:
+            return "success", env._(
+                "Your plan changes to %(plan)s on %(date)s.",
+                plan=sub_sudo.pending_plan_id.display_name,
+                date=format_date(env, sub_sudo.pending_plan_date),
+            )
+        if message == "plan_refused":
+            return "danger", env._("This plan change is not available to you.")
+        return None
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    @http.route(
+        "/my/subscriptions/<int:subscription_id>/promise",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_isp_promise(self, subscription_id, access_token=None, **kw):
+        sub_sudo = self._isp_check_access(subscription_id, access_token)
+        if sub_sudo is None:
+            return request.redirect("/my")
+        ok, _reason = sub_sudo._isp_promise_available()
+        if not ok:
+            return request.redirect(
+                self._isp_url(sub_sudo, access_token, message="promise_refused")
+            )
+        sub_sudo.action_promise_to_pay()
+        return request.redirect(
+            self._isp_url(sub_sudo, access_token, message="promise")
+        )
+
+    @http.route(
+        "/my/subscriptions/<int:subscription_id>/plan",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+    )
+    def portal_isp_plan(self, subscription_id, access_token=None, plan_id=None, **kw):
+        sub_sudo = self._isp_check_access(subscription_id, access_token)
+        if sub_sudo is None:
+            return request.redirect("/my")
+        if sub_sudo.state != "active":
+            return request.redirect(self._isp_url(sub_sudo, access_token))
+        plans = sub_sudo._isp_portal_plans()
+        options = [(plan, sub_sudo._isp_plan_change_preview(plan)) for plan in plans]
+        chosen = next(
+            (option for option in options if str(option[0].id) == plan_id), None
+        )
+        values = self._isp_subscription_page_values(sub_sudo, access_token, **kw)
+        values.update({"options": options, "chosen": chosen})
+        return request.render("isp_billing.portal_isp_subscription_plan", values)
+
+    @http.route(
+        "/my/subscriptions/<int:subscription_id>/plan",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_isp_plan_confirm(
+        self, subscription_id, access_token=None, plan_id=None, **kw
+    ):
+        sub_sudo = self._isp_check_access(subscription_id, access_token)
+        if sub_sudo is None:
+            return request.redirect("/my")
+        plan = sub_sudo._isp_portal_plans().filtered(lambda p: str(p.id) == plan_id)
+        if sub_sudo.state != "active" or not plan:
+            return request.redirect(
+                self._isp_url(sub_sudo, access_token, message="plan_refused")
+            )
+        preview = sub_sudo._isp_plan_change_preview(plan)
+        try:
+            with request.env.cr.savepoint():
+                sub_sudo._change_plan(
+                    plan,
+                    preview["date"],
+                    reason=request.env._("Requested by the subscriber on the portal"),
+                )
+        except (UserError, ValidationError):
+            return request.redirect(
+                self._isp_url(sub_sudo, access_token, message="plan_refused")
+            )
+        message = "upgraded" if sub_sudo.plan_id == plan else "scheduled"
+        return request.redirect(self._isp_url(sub_sudo, access_token, message=message))

@@ -1,0 +1,181 @@
+/** @odoo-module **/
+/* Copyright 2026 ISP Billing Suite contributors
+ * License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl). */
+
+import { registry } from "@web/core/registry";
+
+const tours = registry.category("web_tour.tours");
+
+function openPlans(planName) {
+    return [
+        {
+            content: "Open the plan change",
+            trigger: ".o_isp_plan_card a.o_isp_change_plan",
+            run: "click",
+        },
+        {
+            content: `Choose ${planName}`,
+            trigger: `.o_isp_plan_option:contains('${planName}') a.o_isp_choose_plan`,
+            run: "click",
+        },
+    ];
+}
+
+tours.add("isp_billing_portal_pay", {
+    steps: () => [
+        {
+            content: "The subscription is listed",
+            trigger: ".o_isp_subscription_item:contains('Fibre 10')",
+            run: "click",
+        },
+        {
+            content: "Plan, speed, status and next bill are shown",
+            trigger: ".o_isp_plan_card:contains('Fibre 10'):contains('10/10 Mbps')",
+        },
+        {
+            content: "The subscription is active",
+            trigger: ".o_isp_status .o_isp_state:contains('Active')",
+        },
+        {
+            content: "The amount due is the unpaid invoice",
+            trigger: ".o_isp_amount_due:contains('2,999.00')",
+        },
+        {
+            content: "The statement has the invoice and the balance",
+            trigger: ".o_isp_statement .o_isp_balance:contains('2,999.00')",
+        },
+        {
+            content: "Pay now",
+            trigger: "a.o_isp_pay_now",
+            run: "click",
+        },
+        {
+            content: "The invoice's page, with Odoo's payment form",
+            trigger: ".o_portal_invoice_sidebar:contains('2,999.00')",
+            run() {
+                const url = new URL(window.location.href);
+                if (
+                    !url.pathname.startsWith("/my/invoices/") ||
+                    url.searchParams.get("payment") !== "True"
+                ) {
+                    throw new Error(`not the invoice's payment page: ${url}`);
+                }
+            },
+        },
+    ],
+});
+
+tours.add("isp_billing_portal_upgrade", {
+    steps: () => [
+        ...openPlans("Fibre 50"),
+        {
+            content: "It is an upgrade, from today",
+            trigger: ".o_isp_plan_preview:contains('Upgrade to'):contains('Starts today')",
+        },
+        {
+            content: "Credit of the unused 20 of 30 days of Fibre 10: 2,999 × 20/30",
+            trigger:
+                ".o_isp_preview_line:contains('Credit for unused days of Fibre 10')" +
+                " .o_isp_preview_amount:contains('1,999.33')",
+        },
+        {
+            content: "Fibre 50 for the same 20 days: 9,999 × 20/30",
+            trigger:
+                ".o_isp_preview_line:contains('Fibre 50:')" +
+                " .o_isp_preview_amount:contains('6,666.00')",
+        },
+        {
+            content: "To pay now",
+            trigger: ".o_isp_preview_net:contains('4,666.67')",
+        },
+        {
+            content: "Confirm",
+            trigger: "button.o_isp_confirm_plan",
+            run: "click",
+        },
+        {
+            content: "Done",
+            trigger: ".o_isp_message:contains('Your plan is now Fibre 50')",
+        },
+        {
+            content: "The plan shows",
+            trigger: ".o_isp_plan_name:contains('Fibre 50')",
+        },
+        {
+            content: "The adjustment invoice is due",
+            trigger: ".o_isp_amount_due:contains('4,666.67')",
+        },
+        {
+            content: "and is on the statement",
+            trigger: ".o_isp_statement_invoice .o_isp_statement_amount:contains('4,666.67')",
+        },
+    ],
+});
+
+tours.add("isp_billing_portal_downgrade", {
+    steps: () => [
+        ...openPlans("Fibre 5"),
+        {
+            content: "It is a downgrade at the end of the paid period",
+            trigger:
+                ".o_isp_plan_preview:contains('Downgrade to')" +
+                " .o_isp_preview_when:contains('when the period you paid for ends')",
+        },
+        {
+            content: "Confirm",
+            trigger: "button.o_isp_confirm_plan",
+            run: "click",
+        },
+        {
+            content: "Scheduled",
+            trigger: ".o_isp_message:contains('Your plan changes to Fibre 5')",
+        },
+        {
+            content: "Still on Fibre 10 until then",
+            trigger: ".o_isp_plan_name:contains('Fibre 10')",
+        },
+        {
+            content: "The scheduled change shows",
+            trigger: ".o_isp_pending_plan:contains('Fibre 5')",
+        },
+        {
+            content: "Nothing due",
+            trigger: ".o_isp_amount_due:contains('0.00')",
+        },
+    ],
+});
+
+tours.add("isp_billing_portal_promise", {
+    steps: () => [
+        {
+            content: "Suspended for non-payment",
+            trigger: ".o_isp_status .o_isp_state:contains('Suspended')",
+        },
+        {
+            content: "Promise to pay",
+            trigger: "button.o_isp_promise",
+            run: "click",
+        },
+        {
+            content: "Service extended",
+            trigger: ".o_isp_message:contains('your service is extended until')",
+        },
+        {
+            content: "Active again",
+            trigger: ".o_isp_status .o_isp_state:contains('Active')",
+        },
+        {
+            content: "The promise shows",
+            trigger: ".o_isp_promise_running",
+        },
+        {
+            content: "A second promise is not offered, and the page says why",
+            trigger:
+                ".o_isp_promise_unavailable:contains('A promise was already made this billing period')",
+        },
+        {
+            content: "No promise button",
+            trigger: ".o_isp_balance_card:not(:has(button.o_isp_promise))",
+        },
+    ],
+});

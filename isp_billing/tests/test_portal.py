@@ -1,0 +1,280 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The subscriber portal: access over HTTP (own records only, access tokens),
+and tours in Chromium: see the subscription and go to pay, upgrade with
+proration, downgrade at period end, promise to pay.
+
+Tours run against the real clock: the subscriptions start 10 days before today
+on 30-day plans, so today is day 11 of a period ``[today - 10, today + 20)``
+and the proration figures are fixed: 20 of 30 days."""
+
+from datetime import timedelta
+
+from odoo import fields, http
+from odoo.exceptions import AccessError
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from .common import IspBillingCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPortal(IspBillingCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fibre_5 = cls._isp_plan(
+            "Fibre 5", 1999.0, down=5, up=5, interval=30, unit="day"
+        )
+        cls.fibre_10 = cls._isp_plan(
+            "Fibre 10", 2999.0, down=10, up=10, interval=30, unit="day"
+        )
+        cls.fibre_50 = cls._isp_plan(
+            "Fibre 50", 9999.0, down=50, up=25, interval=30, unit="day"
+        )
+        cls.portal_user = new_test_user(
+            cls.env,
+            login="wanjiru",
+            groups="base.group_portal",
+            partner_id=cls.customer.id,
+            company_id=cls.company.id,
+            company_ids=[(6, 0, cls.company.ids)],
+        )
+        cls.other_user = new_test_user(
+            cls.env,
+            login="otieno",
+            groups="base.group_portal",
+            partner_id=cls.customer_2.id,
+            company_id=cls.company.id,
+            company_ids=[(6, 0, cls.company.ids)],
+        )
+
+    def _running(self, partner=None, plan=None):
+        """An active subscription on Fibre 10 since 10 days ago, its first
+        30-day period billed: ``(subscription, invoice)``."""
+        today = fields.Date.context_today(
+            self.env["isp.subscription"].with_context(tz="Africa/Nairobi")
+        )
+        sub = self._active_subscription(
+            plan or self.fibre_10, today - timedelta(days=10), partner=partner
+        )
+        invoice = self._bill(sub, today)
+        self.assertEqual(len(invoice), 1)
+        self.assertEqual(sub.billed_until, today + timedelta(days=20))
+        return sub, invoice
+
+    def _pay(self, invoice):
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({})._create_payments()
+
+    def _page(self, sub, **params):
+        query = "&".join(f"{key}={value}" for key, value in params.items())
+        return self.url_open(
+            f"/my/subscriptions/{sub.id}" + (f"?{query}" if query else "")
+        )
+
+    # ------------------------------------------------------------------
+    # Access
+    # ------------------------------------------------------------------
+
+    def test_portal_user_reads_only_own_subscriptions(self):
+        mine, _invoice = self._running()
+        theirs, _invoice = self._running(partner=self.customer_2)
+        Sub = self.env["isp.subscription"].with_user(self.portal_user)
+        self.assertEqual(Sub.search([("id", "in", (mine | theirs).ids)]), mine)
+        with self.assertRaises(AccessError):
+            theirs.with_user(self.portal_user).check_access("read")
+        with self.assertRaises(AccessError):
+            mine.with_user(self.portal_user).check_access("write")
+
+    def test_own_subscription_page(self):
+        sub, invoice = self._running()
+        self.authenticate("wanjiru", "wanjiru")
+        response = self.url_open("/my/subscriptions")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(sub.account_number, response.text)
+        response = self._page(sub)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(sub.account_number, response.text)
+        self.assertIn(invoice.name, response.text)
+        self.assertIn('id="isp_portal_network"', response.text)
+        if "radius_username" in sub._fields:
+            # isp_radius fills the hook: the PPPoE login and the usage chart
+            self.assertIn(sub.radius_username, response.text)
+            self.assertIn("o_isp_radius_chart", response.text)
+            self.assertEqual(response.text.count("o_isp_radius_bar"), 11)
+
+    def test_another_subscribers_id_is_refused(self):
+        self._running()
+        theirs, invoice = self._running(partner=self.customer_2)
+        self.authenticate("wanjiru", "wanjiru")
+        listing = self.url_open("/my/subscriptions")
+        self.assertNotIn(theirs.account_number, listing.text)
+        response = self._page(theirs)
+        self.assertTrue(response.url.endswith("/my"), response.url)
+        self.assertNotIn(theirs.account_number, response.text)
+        self.assertNotIn(invoice.name, response.text)
+        # nor the plan page
+        response = self.url_open(f"/my/subscriptions/{theirs.id}/plan")
+        self.assertTrue(response.url.endswith("/my"), response.url)
+
+    def test_guessed_access_token_is_refused(self):
+        theirs, _invoice = self._running(partner=self.customer_2)
+        token = theirs._portal_ensure_token()
+        guess = token[:-1] + ("0" if token[-1] != "0" else "1")
+        self.authenticate("wanjiru", "wanjiru")
+        response = self._page(theirs, access_token=guess)
+        self.assertTrue(response.url.endswith("/my"), response.url)
+        self.assertNotIn(theirs.account_number, response.text)
+        # logged out: the login page, not the subscription
+        self.authenticate(None, None)
+        response = self._page(theirs, access_token=guess)
+        self.assertNotIn(theirs.account_number, response.text)
+        self.assertIn("/web/login", response.url)
+
+    def test_right_token_works_logged_out(self):
+        sub, invoice = self._running()
+        self.authenticate(None, None)
+        response = self._page(sub, access_token=sub._portal_ensure_token())
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(sub.account_number, response.text)
+        self.assertIn(invoice.name, response.text)
+        self.assertEqual(
+            sub.get_portal_url(),
+            f"/my/subscriptions/{sub.id}?access_token={sub.access_token}",
+        )
+
+    def test_actions_on_another_subscription_are_refused(self):
+        theirs, _invoice = self._running(partner=self.customer_2)
+        theirs.action_suspend("Overdue", kind="nonpayment")
+        self.authenticate("wanjiru", "wanjiru")
+        csrf = http.Request.csrf_token(self)
+        response = self.url_open(
+            f"/my/subscriptions/{theirs.id}/promise", data={"csrf_token": csrf}
+        )
+        self.assertTrue(response.url.endswith("/my"), response.url)
+        response = self.url_open(
+            f"/my/subscriptions/{theirs.id}/plan",
+            data={"csrf_token": csrf, "plan_id": self.fibre_50.id},
+        )
+        self.assertTrue(response.url.endswith("/my"), response.url)
+        theirs.invalidate_recordset()
+        self.assertEqual(
+            (theirs.state, theirs.promise_until, theirs.plan_id),
+            ("suspended", False, self.fibre_10),
+        )
+
+    @mute_logger("odoo.http")
+    def test_promise_without_csrf_token_is_refused(self):
+        sub, _invoice = self._running()
+        sub.action_suspend("Overdue", kind="nonpayment")
+        self.authenticate("wanjiru", "wanjiru")
+        response = self.url_open(
+            f"/my/subscriptions/{sub.id}/promise", data={"no": "token"}
+        )
+        self.assertEqual(response.status_code, 400)
+        sub.invalidate_recordset()
+        self.assertEqual(sub.state, "suspended")
+
+    # ------------------------------------------------------------------
+    # Statement
+    # ------------------------------------------------------------------
+
+    def test_statement_running_balance(self):
+        sub, invoice = self._running()
+        self._pay(invoice)
+        upgrade = sub._change_plan(self.fibre_50, sub._today())
+        self.authenticate("wanjiru", "wanjiru")
+        page = self._page(sub).text
+        # 2,999.00 invoiced, 2,999.00 paid, 4,666.67 for the upgrade
+        self.assertEqual(upgrade.amount_total, 4666.67)
+        rows = page.split("o_isp_statement_row")[1:]
+
+        def balance(row):
+            return row.split("o_isp_statement_balance")[1][:120]
+
+        self.assertEqual(len(rows), 3)
+        # in date order; on the same day documents come before payments
+        self.assertIn(invoice.name, rows[0])
+        self.assertIn("2,999.00", balance(rows[0]))
+        self.assertIn(upgrade.name, rows[1])
+        self.assertIn("7,665.67", balance(rows[1]))
+        self.assertIn("Payment", rows[2])
+        self.assertIn("4,666.67", balance(rows[2]))
+        self.assertIn("o_isp_balance", page)
+        self.assertIn("4,666.67", page.split('class="o_isp_balance"')[1][:120])
+
+    # ------------------------------------------------------------------
+    # Tours
+    # ------------------------------------------------------------------
+
+    def test_tour_see_subscription_and_pay_now(self):
+        sub, invoice = self._running()
+        self.start_tour("/my/subscriptions", "isp_billing_portal_pay", login="wanjiru")
+        self.assertEqual(invoice.amount_residual, 2999.0)
+
+    def test_tour_upgrade_now_with_proration(self):
+        sub, invoice = self._running()
+        self._pay(invoice)
+        before = sub.invoice_line_ids.move_id
+        self.start_tour(
+            f"/my/subscriptions/{sub.id}", "isp_billing_portal_upgrade", login="wanjiru"
+        )
+        sub.invalidate_recordset()
+        self.assertEqual(sub.plan_id, self.fibre_50)
+        move = sub.invoice_line_ids.move_id - before
+        # 2,999 × 20/30 = 1,999.33 credited, 9,999 × 20/30 = 6,666.00 charged
+        self.assertEqual(move.move_type, "out_invoice")
+        self.assertEqual(
+            sorted(move.invoice_line_ids.mapped("price_subtotal")), [-1999.33, 6666.0]
+        )
+        self.assertEqual(move.amount_total, 4666.67)
+        self.assertEqual(sub.event_ids.sorted("id")[-1].event_type, "upgrade")
+
+    def test_tour_downgrade_at_period_end(self):
+        sub, invoice = self._running()
+        self._pay(invoice)
+        before = sub.invoice_line_ids.move_id
+        self.start_tour(
+            f"/my/subscriptions/{sub.id}",
+            "isp_billing_portal_downgrade",
+            login="wanjiru",
+        )
+        sub.invalidate_recordset()
+        self.assertEqual(sub.plan_id, self.fibre_10)
+        self.assertEqual(
+            (sub.pending_plan_id, sub.pending_plan_date),
+            (self.fibre_5, sub._today() + timedelta(days=20)),
+        )
+        self.assertEqual(sub.invoice_line_ids.move_id, before)
+        # the billing job applies it on that day, then bills Fibre 5 in full
+        day = sub.pending_plan_date
+        next_invoice = self._bill(sub, day)
+        self.assertEqual(sub.plan_id, self.fibre_5)
+        self.assertEqual(next_invoice.amount_total, 1999.0)
+
+    def test_tour_promise_to_pay(self):
+        sub, invoice = self._running()
+        sub.action_suspend("Overdue invoices", kind="nonpayment")
+        self.start_tour(
+            f"/my/subscriptions/{sub.id}", "isp_billing_portal_promise", login="wanjiru"
+        )
+        sub.invalidate_recordset()
+        self.assertEqual(sub.state, "active")
+        self.assertEqual(
+            sub.promise_until,
+            sub._today() + timedelta(days=self.company.isp_promise_days),
+        )
+        # a second promise, posted anyway, is refused with the reason
+        self.authenticate("wanjiru", "wanjiru")
+        response = self.url_open(
+            f"/my/subscriptions/{sub.id}/promise",
+            data={"csrf_token": http.Request.csrf_token(self)},
+        )
+        self.assertIn("message=promise_refused", response.url)
+        self.assertIn(
+            "Promise to pay refused: A promise was already made this billing period.",
+            response.text,
+        )
+        self.assertEqual(sub.event_ids.mapped("event_type").count("promise"), 1)
