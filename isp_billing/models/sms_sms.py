@@ -80,11 +80,12 @@ class SmsSms(models.Model):
         main company, for the SMS of every company.
         """
         self.ensure_one()
+        sms = self.sudo()  # also for a user who may not read the other company
         return (
-            self.isp_company_id
-            or self.mail_message_id.record_company_id
-            or self.partner_id.company_id
-            or self.env.company
+            sms.isp_company_id
+            or sms.mail_message_id.record_company_id
+            or sms.partner_id.company_id
+            or sms.env.company
         )
 
     def resend_failed(self):
