@@ -137,6 +137,7 @@ class IspCustomerPortal(CustomerPortal):
             )
             if open_invoices
             else False,
+            "autopay_tokens": self._isp_autopay_tokens(sub_sudo),
             "promise_ok": promise_ok,
             "promise_reason": promise_reason,
             "statement": statement,
@@ -228,6 +229,24 @@ class IspCustomerPortal(CustomerPortal):
             row["balance"] = balance
         return rows, balance
 
+    def _isp_autopay_tokens(self, sub_sudo):
+        """The customer's saved payment methods usable for this subscription."""
+        return (
+            request.env["payment.token"]
+            .sudo()
+            .search(
+                [
+                    (
+                        "partner_id",
+                        "child_of",
+                        sub_sudo.partner_id.commercial_partner_id.id,
+                    ),
+                    ("provider_id.company_id", "=", sub_sudo.company_id.id),
+                    ("provider_id.state", "in", ("enabled", "test")),
+                ]
+            )
+        )
+
     def _isp_message(self, sub_sudo, message, **kw):
         """``(css class, text)`` of the message to show after an action; the
         query string carries only its key."""
@@ -252,6 +271,13 @@ class IspCustomerPortal(CustomerPortal):
                 plan=sub_sudo.pending_plan_id.display_name,
                 date=format_date(env, sub_sudo.pending_plan_date),
             )
+        if message == "autopay_on":
+            return "success", env._(
+                "Auto-pay is on with %(method)s.",
+                method=sub_sudo.autopay_token_id.display_name,
+            )
+        if message == "autopay_off":
+            return "success", env._("Auto-pay is off.")
         if message == "plan_refused":
             return "danger", env._("This plan change is not available to you.")
         return None
@@ -279,6 +305,36 @@ class IspCustomerPortal(CustomerPortal):
         sub_sudo.action_promise_to_pay()
         return request.redirect(
             self._isp_url(sub_sudo, access_token, message="promise")
+        )
+
+    @http.route(
+        "/my/subscriptions/<int:subscription_id>/autopay",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_isp_autopay(self, subscription_id, access_token=None, token_id=0, **kw):
+        """Auto-pay on with one of the customer's saved methods (``token_id``),
+        or off (``0``)."""
+        sub_sudo = self._isp_check_access(subscription_id, access_token)
+        if sub_sudo is None:
+            return request.redirect("/my")
+        try:
+            token_id = int(token_id)
+        except (TypeError, ValueError):
+            token_id = -1
+        if token_id == 0:
+            sub_sudo.action_autopay_disable()
+            return request.redirect(
+                self._isp_url(sub_sudo, access_token, message="autopay_off")
+            )
+        token = self._isp_autopay_tokens(sub_sudo).filtered(lambda t: t.id == token_id)
+        if not token:
+            return request.redirect("/my")
+        sub_sudo.action_autopay_enable(token)
+        return request.redirect(
+            self._isp_url(sub_sudo, access_token, message="autopay_on")
         )
 
     @http.route(

@@ -37,7 +37,7 @@ class TestPortalPayment(IspMpesaCommon):
 
     def test_pay_an_invoice_with_mpesa(self):
         invoice = self._invoice(2999.0)
-        self.sim.script(self.Outcome(delay=2.0))
+        self.sim.script(self.Outcome(delay=20.0))
         self.start_tour(
             invoice.get_portal_url(), "isp_mpesa_portal_pay", login="wanjiru"
         )
@@ -51,7 +51,7 @@ class TestPortalPayment(IspMpesaCommon):
 
     def test_cancelled_on_the_phone(self):
         invoice = self._invoice(1500.0)
-        self.sim.script(self.Outcome(result_code=1032, delay=2.0))
+        self.sim.script(self.Outcome(result_code=1032, delay=20.0))
         self.start_tour(
             invoice.get_portal_url(), "isp_mpesa_portal_cancelled", login="wanjiru"
         )
@@ -74,7 +74,7 @@ class TestPortalPayment(IspMpesaCommon):
         sub = self._active_subscription(self.plan_home, today - timedelta(days=10))
         invoice = self._bill(sub, today)
         self.assertEqual(invoice.amount_residual, 2999.0)
-        self.sim.script(self.Outcome(delay=2.0))
+        self.sim.script(self.Outcome(delay=20.0))
         self.start_tour(
             "/my/subscriptions", "isp_mpesa_portal_subscription_pay", login="wanjiru"
         )

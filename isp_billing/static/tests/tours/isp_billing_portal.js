@@ -179,3 +179,38 @@ tours.add("isp_billing_portal_promise", {
         },
     ],
 });
+
+tours.add("isp_billing_portal_autopay", {
+    steps: () => [
+        {
+            content: "Auto-pay is offered with the saved card",
+            trigger: ".o_isp_autopay_card select[name='token_id']",
+        },
+        {
+            content: "Turn it on",
+            trigger: "button.o_isp_autopay_enable",
+            run: "click",
+        },
+        {
+            content: "It is on",
+            trigger: ".o_isp_message:contains('Auto-pay is on')",
+        },
+        {
+            content: "and says which method pays",
+            trigger: ".o_isp_autopay_on:contains('4242')",
+        },
+        {
+            content: "Turn it off",
+            trigger: "button.o_isp_autopay_disable",
+            run: "click",
+        },
+        {
+            content: "It is off",
+            trigger: ".o_isp_message:contains('Auto-pay is off')",
+        },
+        {
+            content: "and can be turned on again",
+            trigger: "button.o_isp_autopay_enable",
+        },
+    ],
+});

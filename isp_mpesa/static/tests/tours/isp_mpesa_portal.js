@@ -39,7 +39,7 @@ function payWithMpesa(phone) {
         {
             content: "The status page asks to check the phone",
             trigger: "div[name='o_payment_status_alert']:contains('Check your phone')",
-            timeout: 30000,
+            timeout: 60000,
         },
     ];
 }
@@ -50,7 +50,7 @@ registry.category("web_tour.tours").add("isp_mpesa_portal_pay", {
         {
             content: "Back on the invoice, which is paid",
             trigger: ".o_portal_invoice_sidebar .badge:contains('Paid')",
-            timeout: 30000,
+            timeout: 60000,
         },
     ],
 });
@@ -61,7 +61,7 @@ registry.category("web_tour.tours").add("isp_mpesa_portal_cancelled", {
         {
             content: "Back on the invoice, told why in plain words",
             trigger: ".o_mpesa_failure:contains('You cancelled the payment on your phone')",
-            timeout: 30000,
+            timeout: 60000,
         },
         {
             content: "and it can be paid again",

@@ -40,12 +40,12 @@ registry.category("web_tour.tours").add("isp_mpesa_portal_subscription_pay", {
         {
             content: "The status page asks to check the phone",
             trigger: "div[name='o_payment_status_alert']:contains('Check your phone')",
-            timeout: 30000,
+            timeout: 60000,
         },
         {
             content: "Back on the invoice, which is paid",
             trigger: ".o_portal_invoice_sidebar .badge:contains('Paid')",
-            timeout: 30000,
+            timeout: 60000,
         },
     ],
 });
