@@ -648,43 +648,48 @@ class IspRadius(models.AbstractModel):
         # Add the increments to the usage rows that exist, create the others.
         # A plain INSERT, not ON CONFLICT (whose speculative insertion costs a
         # third more per row): the advisory lock keeps imports of the company
-        # one at a time, and only imports write usage.
+        # one at a time, and only imports write usage. A row is found by its
+        # unique key: username, day, and the company's subscription of that
+        # username, or none and the company (an unmatched username).
+        same_row = """u.username = i.username AND u.date = i.day
+               AND (u.subscription_id = sub.id
+                    OR (sub.id IS NULL AND u.subscription_id IS NULL
+                        AND u.unmatched_company_id = %(company)s))"""
+        with_subscription = """isp_radius_import i
+              LEFT JOIN isp_subscription sub
+                     ON sub.radius_username = i.username
+                    AND sub.company_id = %(company)s"""
         cr.execute(
-            """
+            f"""
             UPDATE isp_radius_usage u
                SET bytes_in = u.bytes_in + i.bytes_in,
                    bytes_out = u.bytes_out + i.bytes_out,
                    total_gb = u.total_gb + (i.bytes_in + i.bytes_out) / 1e9,
                    session_time = u.session_time + i.session_time
-              FROM isp_radius_import i
+              FROM {with_subscription}
              WHERE NOT i.live
-               AND u.company_id = %(company)s
-               AND u.username = i.username
-               AND u.date = i.day
+               AND {same_row}
                AND (i.bytes_in > 0 OR i.bytes_out > 0 OR i.session_time > 0)
-            """,
+            """,  # noqa: S608 - constants of this method
             {"company": company.id},
         )
+        # The company is stored only on rows without a subscription: each
+        # stored company_id would cost a foreign-key check per row.
         cr.execute(
-            """
+            f"""
             INSERT INTO isp_radius_usage (
-                company_id, username, subscription_id, date, bytes_in, bytes_out,
-                total_gb, session_time)
-            SELECT %(company)s, i.username, sub.id, i.day, i.bytes_in, i.bytes_out,
+                unmatched_company_id, username, subscription_id, date, bytes_in,
+                bytes_out, total_gb, session_time)
+            SELECT CASE WHEN sub.id IS NULL THEN %(company)s END, i.username,
+                   sub.id, i.day, i.bytes_in, i.bytes_out,
                    (i.bytes_in + i.bytes_out) / 1e9, i.session_time
-              FROM isp_radius_import i
-              LEFT JOIN isp_subscription sub
-                     ON sub.radius_username = i.username
-                    AND sub.company_id = %(company)s
+              FROM {with_subscription}
              WHERE NOT i.live
                AND (i.bytes_in > 0 OR i.bytes_out > 0 OR i.session_time > 0)
-               AND NOT EXISTS (SELECT 1 FROM isp_radius_usage u
-                                WHERE u.company_id = %(company)s
-                                  AND u.username = i.username
-                                  AND u.date = i.day)
+               AND NOT EXISTS (SELECT 1 FROM isp_radius_usage u WHERE {same_row})
              -- In index order: each index page is filled once, not revisited.
              ORDER BY i.username, i.day
-            """,
+            """,  # noqa: S608 - constants of this method
             {"company": company.id},
         )
         # Remember each live session's newest totals (never going backwards).

@@ -162,6 +162,20 @@ class IspSubscription(models.Model):
             sub.radius_username = sub.account_number.lower()
         return subs
 
+    def unlink(self):
+        # The usage of a deleted subscription is kept as an unmatched
+        # username's, which stores its company (usage without a subscription
+        # has no other way to it).
+        self.env["isp.radius.usage"].flush_model()
+        self.env.cr.execute(
+            """UPDATE isp_radius_usage u SET unmatched_company_id = s.company_id
+                 FROM isp_subscription s
+                WHERE s.id = u.subscription_id AND s.id = ANY(%s)""",
+            [self.ids],
+        )
+        self.env["isp.radius.usage"].invalidate_model(["unmatched_company_id"])
+        return super().unlink()
+
     def write(self, vals):
         if vals.get("radius_mac"):
             vals = dict(vals, radius_mac=vals["radius_mac"].upper().replace("-", ":"))

@@ -89,6 +89,92 @@ class TestAccountingImport(IspRadiusCommon):
             self.env["isp.radius.usage"].search([("subscription_id", "=", False)]),
         )
 
+    def test_usage_company_is_the_subscriptions_or_stored_when_unmatched(self):
+        """Only a usage row without a subscription stores its company; the
+        others take their subscription's, for display, search and the
+        multi-company rule alike. A deleted subscription's usage keeps it."""
+        sub = self._provisioned(self.plan_home)
+        draft = self._create_subscription(self.plan_home, self.d("2026-11-01"))
+        stranger = f"stranger-{uuid.uuid4().hex[:8]}"
+        self.accounting("Stop", sub.radius_username, "c1", 10, 20, session_time=3)
+        self.accounting("Stop", draft.radius_username, "c2", 30, 40, session_time=4)
+        self.accounting("Stop", stranger, "c3", 50, 60, session_time=5)
+        self._import()
+        Usage = self.env["isp.radius.usage"]
+        matched = Usage.search([("subscription_id", "=", sub.id)])
+        unmatched = Usage.search([("username", "=", stranger)])
+        self.assertEqual((matched.bytes_in, matched.bytes_out), (10, 20))
+        self.assertFalse(matched.unmatched_company_id)
+        self.assertEqual(matched.company_id, self.company)
+        self.assertEqual(unmatched.unmatched_company_id, self.company)
+        self.assertEqual(unmatched.company_id, self.company)
+        mine = Usage.search([("company_id", "=", self.company.id)])
+        self.assertIn(matched, mine)
+        self.assertIn(unmatched, mine)
+        other = self.env["res.company"].create({"name": "Other ISP"})
+        self.assertFalse(
+            Usage.search([("company_id", "=", other.id)]) & (matched | unmatched)
+        )
+        # A user of the other company only sees that company's usage.
+        outsider = self.env["res.users"].create(
+            {
+                "name": "Other ISP clerk",
+                "login": f"clerk-{uuid.uuid4().hex[:8]}",
+                "company_id": other.id,
+                "company_ids": [(6, 0, other.ids)],
+                "groups_id": [(6, 0, self.env.ref("isp_billing.group_isp_user").ids)],
+            }
+        )
+        outsiders_view = Usage.with_user(outsider).with_context(
+            allowed_company_ids=other.ids
+        )
+        self.assertFalse(outsiders_view.search([]) & (matched | unmatched))
+        insider = self.env["res.users"].create(
+            {
+                "name": "ISP clerk",
+                "login": f"clerk-{uuid.uuid4().hex[:8]}",
+                "company_id": self.company.id,
+                "company_ids": [(6, 0, self.company.ids)],
+                "groups_id": [(6, 0, self.env.ref("isp_billing.group_isp_user").ids)],
+            }
+        )
+        insiders_view = Usage.with_user(insider).with_context(
+            allowed_company_ids=self.company.ids
+        )
+        self.assertEqual(
+            insiders_view.search([("id", "in", (matched | unmatched).ids)]),
+            matched | unmatched,
+        )
+        # The unmatched username gets a subscription later the same day: its
+        # usage from then on is the subscription's (a row per subscription and
+        # day), the unmatched row keeps what came before.
+        adopted = self._provisioned(self.plan_home, radius_username=stranger)
+        self.accounting("Stop", stranger, "c4", 7, 8, session_time=9)
+        self._import()
+        self.assertEqual(
+            (unmatched.bytes_in, unmatched.bytes_out, unmatched.session_time),
+            (50, 60, 5),
+        )
+        adopted_usage = Usage.search([("subscription_id", "=", adopted.id)])
+        self.assertEqual(
+            (
+                adopted_usage.bytes_in,
+                adopted_usage.bytes_out,
+                adopted_usage.session_time,
+            ),
+            (7, 8, 9),
+        )
+        self.assertEqual(adopted_usage.date, unmatched.date)
+        self.assertFalse(adopted_usage.unmatched_company_id)
+        # Deleting the draft subscription keeps its usage, with its company.
+        drafted = Usage.search([("subscription_id", "=", draft.id)])
+        self.assertEqual((drafted.bytes_in, drafted.bytes_out), (30, 40))
+        draft.unlink()
+        self.assertFalse(drafted.subscription_id)
+        self.assertEqual(drafted.unmatched_company_id, self.company)
+        self.assertEqual(drafted.company_id, self.company)
+        self.assertEqual(drafted.bytes_in + drafted.bytes_out, 70)
+
     def test_hostile_usernames_are_data_not_sql(self):
         """A NAS may report any username; it goes through COPY and parameters,
         never into SQL text."""
