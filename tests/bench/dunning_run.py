@@ -619,7 +619,7 @@ def parent_main(args):
     runs, extra = [], {}
     with br.AutoAnalyze(args.db, args.analyze_every) as analyzer:
         if args.reuse:
-            say(f"\n== Reusing {args.db} (setup and untimed runs done) ==")
+            say(f"\n== Reusing {args.db} (setup done) ==")
         else:
             say(f"\n== Setup: {args.n:,} subscribers billed on {start} ==")
             seconds = setup_subscribers(registry, args.n, start, plan_id)
@@ -628,7 +628,7 @@ def parent_main(args):
         with registry.cursor() as cr:
             due = check_setup(cr, args.n)
         say(f"  all {args.n:,} invoices due on {due}")
-        for days in () if args.reuse else args.pre_runs:
+        for days in args.pre_runs:
             day = due + timedelta(days=days)
             started = time.monotonic()
             done = run_ladder(registry, day, args.batch_size)
@@ -719,11 +719,10 @@ def parse_args(argv):
     parser.add_argument(
         "--pre-runs",
         type=lambda text: [int(d) for d in text.split(",")],
-        default=[0],
         metavar="DAYS",
         help="untimed ladder runs before the timed ones, days from the due date "
         "(default 0: steps -3 and 0 logged by catch-up, the SMS of 0 queued; "
-        "-3,0: each on its day)",
+        "-3,0: each on its day; with --reuse, default none)",
     )
     parser.add_argument(
         "--reuse",
@@ -739,6 +738,8 @@ def parse_args(argv):
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
     parser.add_argument("--arm", choices=("real", "floor"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.pre_runs is None:
+        args.pre_runs = [] if args.reuse else [0]
     if not args.arm and not set(args.order) <= {"f", "r"}:
         parser.error("--order: letters f and r only")
     return args
