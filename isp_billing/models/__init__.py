@@ -10,6 +10,7 @@ from . import account_move
 from . import account_move_line
 from . import isp_dunning_step
 from . import isp_dunning_log
+from . import mail_template
 from . import isp_autopay_attempt
 from . import res_company_autopay
 from . import sms_sms
