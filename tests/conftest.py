@@ -39,3 +39,31 @@ def odoo_registry(isp_test_db):
         ]
     )
     return Registry(isp_test_db)
+
+
+@pytest.fixture()
+def radius_env(odoo_registry):
+    """A superuser environment on a real cursor (commits are real), for tests
+    that need isp_radius and the FreeRADIUS tests/run started."""
+    import odoo  # noqa: PLC0415
+
+    if not os.environ.get("ISP_RADIUS_DSN"):
+        pytest.fail("ISP_RADIUS_DSN is not set: run this test through tests/run")
+    if "isp.radius.nas" not in odoo_registry:
+        pytest.fail("isp_radius is not installed in the test database")
+    cr = odoo_registry.cursor()
+    yield odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"lang": "en_US"})
+    cr.rollback()
+    cr.close()
+
+
+@pytest.fixture()
+def nas():
+    """The NAS simulator (CoA / Disconnect server, RADIUS client)."""
+    import harness  # noqa: PLC0415
+    import nas_simulator  # noqa: PLC0415
+
+    simulator = nas_simulator.NasSimulator(coa_secret=harness.E2E_COA_SECRET)
+    simulator.run_in_thread()
+    yield simulator
+    simulator.stop()

@@ -373,3 +373,18 @@ def stop_process(proc: subprocess.Popen, timeout: float = 30) -> int:
             proc.kill()
             proc.wait()
     return proc.returncode
+
+
+# --- helpers of the end-to-end tests ------------------------------------------
+
+E2E_COA_SECRET = "e2e-coa-secret"
+
+
+def wait_for(predicate, timeout=5.0):
+    """Poll ``predicate`` until it is true or ``timeout`` seconds passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()

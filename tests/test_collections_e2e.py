@@ -5,7 +5,6 @@ subscription comes back by itself and the subscriber logs in at full speed."""
 
 import os
 import sys
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -16,43 +15,14 @@ from odoo import fields
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import harness  # noqa: E402
 import nas_simulator  # noqa: E402
 
-COA_SECRET = "collections-coa-secret"
+COA_SECRET = harness.E2E_COA_SECRET
 
 
-@pytest.fixture()
-def env(odoo_registry):
-    import odoo  # noqa: PLC0415
-
-    if not os.environ.get("ISP_RADIUS_DSN"):
-        pytest.fail("ISP_RADIUS_DSN is not set: run this test through tests/run")
-    if "isp.radius.nas" not in odoo_registry:
-        pytest.fail("isp_radius is not installed in the test database")
-    cr = odoo_registry.cursor()
-    yield odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"lang": "en_US"})
-    cr.rollback()
-    cr.close()
-
-
-@pytest.fixture()
-def nas():
-    simulator = nas_simulator.NasSimulator(coa_secret=COA_SECRET)
-    simulator.run_in_thread()
-    yield simulator
-    simulator.stop()
-
-
-def wait_for(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
-def test_ladder_suspends_through_radius_and_payment_reconnects(env, nas):
+def test_ladder_suspends_through_radius_and_payment_reconnects(radius_env, nas):
+    env = radius_env
     tag = uuid.uuid4().hex[:6]
     # A company of its own: its ladder must not touch the demo data.
     company = env["res.company"].create({"name": f"Collections ISP {tag}"})
@@ -126,8 +96,10 @@ def test_ladder_suspends_through_radius_and_payment_reconnects(env, nas):
         sub.invalidate_recordset()
         assert sub.state == "suspended"
         assert sub.suspension_kind == "nonpayment"
-        assert wait_for(lambda: any(r.kind == "disconnect" for r in nas.received))
-        assert wait_for(lambda: session.session_id not in nas.sessions)
+        assert harness.wait_for(
+            lambda: any(r.kind == "disconnect" for r in nas.received)
+        )
+        assert harness.wait_for(lambda: session.session_id not in nas.sessions)
         with pytest.raises(nas_simulator.LoginRejected):
             nas.login(sub.radius_username, sub.radius_password)
         sms = env["sms.sms"].search([("partner_id", "=", partner.id)])

@@ -6,55 +6,22 @@ again into the walled garden."""
 
 import os
 import sys
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
-
-import pytest
 
 from odoo import fields
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import nas_simulator  # noqa: E402
+import harness  # noqa: E402
 
 GB = 10**9
-COA_SECRET = "e2e-coa-secret"
+COA_SECRET = harness.E2E_COA_SECRET
 
 
-@pytest.fixture()
-def env(odoo_registry):
-    import odoo  # noqa: PLC0415
-
-    if not os.environ.get("ISP_RADIUS_DSN"):
-        pytest.fail("ISP_RADIUS_DSN is not set: run this test through tests/run")
-    if "isp.radius.nas" not in odoo_registry:
-        pytest.fail("isp_radius is not installed in the test database")
-    cr = odoo_registry.cursor()
-    yield odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"lang": "en_US"})
-    cr.rollback()
-    cr.close()
-
-
-@pytest.fixture()
-def nas():
-    simulator = nas_simulator.NasSimulator(coa_secret=COA_SECRET)
-    simulator.run_in_thread()
-    yield simulator
-    simulator.stop()
-
-
-def wait_for(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
-def test_subscriber_life_through_freeradius(env, nas):
+def test_subscriber_life_through_freeradius(radius_env, nas):
+    env = radius_env
     company = env.ref("base.main_company")
     company.write(
         {
@@ -148,8 +115,8 @@ def test_subscriber_life_through_freeradius(env, nas):
     session = nas.login(sub.radius_username, sub.radius_password)
     sub.action_suspend("E2E unpaid")
     env.cr.commit()
-    assert wait_for(lambda: any(r.kind == "disconnect" for r in nas.received))
-    assert wait_for(lambda: session.session_id not in nas.sessions)
+    assert harness.wait_for(lambda: any(r.kind == "disconnect" for r in nas.received))
+    assert harness.wait_for(lambda: session.session_id not in nas.sessions)
     session = nas.login(sub.radius_username, sub.radius_password)
     assert session.rate == "0.25M/0.25M"
     nas.logout(sub.radius_username)
