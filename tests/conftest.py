@@ -67,3 +67,21 @@ def nas():
     simulator.run_in_thread()
     yield simulator
     simulator.stop()
+
+
+@pytest.fixture()
+def env_factory(odoo_registry):
+    """Superuser environments on real cursors (commits are real), one per
+    call, as separate workers would have."""
+    import odoo  # noqa: PLC0415
+
+    cursors = []
+
+    def make():
+        cr = odoo_registry.cursor()
+        cursors.append(cr)
+        return odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"lang": "en_US"})
+
+    yield make
+    for cr in cursors:
+        cr.close()

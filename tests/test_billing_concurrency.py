@@ -16,22 +16,6 @@ N_SUBS = 40
 
 
 @pytest.fixture()
-def env_factory(odoo_registry):
-    import odoo  # noqa: PLC0415
-
-    cursors = []
-
-    def make():
-        cr = odoo_registry.cursor()
-        cursors.append(cr)
-        return odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"lang": "en_US"})
-
-    yield make
-    for cr in cursors:
-        cr.close()
-
-
-@pytest.fixture()
 def subscriptions(env_factory):
     """N_SUBS active subscriptions, committed, due on START."""
     env = env_factory()

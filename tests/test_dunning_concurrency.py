@@ -15,22 +15,6 @@ N_SUBS = 30
 
 
 @pytest.fixture()
-def env_factory(odoo_registry):
-    import odoo  # noqa: PLC0415
-
-    cursors = []
-
-    def make():
-        cr = odoo_registry.cursor()
-        cursors.append(cr)
-        return odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"lang": "en_US"})
-
-    yield make
-    for cr in cursors:
-        cr.close()
-
-
-@pytest.fixture()
 def overdue(env_factory):
     """A company of its own (its own default ladder), N_SUBS subscriptions with
     one posted invoice each, due on START, committed."""
