@@ -100,9 +100,9 @@ class MpesaController(http.Controller):
             )
             return self._json({"ResultCode": 1, "ResultDesc": "Invalid payload"}, 400)
         _logger.info("M-PESA STK callback: %s", mask_payload(callback))
-        request.env["payment.transaction"].sudo()._mpesa_handle_stk_callback(
-            provider, callback
-        )
+        request.env["payment.transaction"].sudo().with_context(
+            mpesa_defer_post_process=True
+        )._mpesa_handle_stk_callback(provider, callback)
         return self._json(const.STK_CALLBACK_ACK)
 
     # === paybill (C2B) === #
@@ -144,9 +144,9 @@ class MpesaController(http.Controller):
             return error
         _logger.info("M-PESA paybill confirmation: %s", mask_payload(data))
         try:
-            request.env["isp.mpesa.payment"].sudo()._mpesa_handle_c2b_confirmation(
-                provider, data
-            )
+            request.env["isp.mpesa.payment"].sudo().with_context(
+                mpesa_defer_post_process=True
+            )._mpesa_handle_c2b_confirmation(provider, data)
         except MpesaBadPayload as exc:
             _logger.warning("M-PESA paybill confirmation refused: %s", exc)
             return self._json({"ResultCode": 1, "ResultDesc": str(exc)}, 400)

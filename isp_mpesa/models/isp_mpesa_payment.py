@@ -371,7 +371,7 @@ class IspMpesaPayment(models.Model):
         tx._mpesa_append_log("receipt", self.name)
         tx.mpesa_result_code = "0"
         tx._set_done(state_message=self.env._("Paid: M-PESA receipt %s.", self.name))
-        tx._post_process()
+        tx._mpesa_post_process()
         _logger.info(
             "M-PESA: receipt %s (KES %s) recorded for %s against %s invoice(s)",
             self.name,

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import odoo
+from odoo import SUPERUSER_ID, api
 from odoo.tests import HttpCase
 
 from odoo.addons.isp_billing.tests.common import IspBillingCommon
@@ -112,7 +113,18 @@ class IspMpesaCommon(IspBillingCommon, HttpCase):
         wizard.action_send()
         return self.env["payment.transaction"].search([("id", "not in", before)])
 
-    def _post(self, path, body, raw=False):
+    def run_post_processing(self):
+        """What Odoo's post-processing job does moments after a callback
+        triggered it: create, post and reconcile the payments (Odoo's own
+        ``_cron_post_process``, in a cursor of its own as the job has)."""
+        self.env.flush_all()
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})[
+                "payment.transaction"
+            ]._cron_post_process()
+        self.env.invalidate_all()
+
+    def _post(self, path, body, raw=False, post_process=True):
         """POST to this Odoo like Daraja does; the response."""
         data = body if raw else json.dumps(body)
         self.env.flush_all()
@@ -123,19 +135,26 @@ class IspMpesaCommon(IspBillingCommon, HttpCase):
             timeout=30,
         )
         self.env.invalidate_all()
+        if post_process:
+            self.run_post_processing()
         return response
 
-    def deliver(self, checkout_request_id=None):
-        """The simulator POSTs its due callbacks to this Odoo now."""
+    def deliver(self, checkout_request_id=None, post_process=True):
+        """The simulator POSTs its due callbacks to this Odoo now (and then
+        Odoo's post-processing job runs, unless ``post_process`` is false)."""
         self.env.flush_all()
         deliveries = self.sim.deliver(checkout_request_id)
         self.env.invalidate_all()
+        if post_process:
+            self.run_post_processing()
         return deliveries
 
-    def c2b_pay(self, *args, **kwargs):
+    def c2b_pay(self, *args, post_process=True, **kwargs):
         self.env.flush_all()
         result = self.sim.c2b_pay(*args, **kwargs)
         self.env.invalidate_all()
+        if post_process:
+            self.run_post_processing()
         return result
 
     def stk_url(self, token=None):

@@ -75,6 +75,37 @@ class TestStkPush(IspMpesaCommon):
         self.assertEqual(len(self.payments_of()), 1)
         self.assertEqual(invoice.amount_residual, 0.0)
 
+    def test_callback_answers_first_the_payment_follows(self):
+        """The callback records the money (receipt claimed, transaction done)
+        and answers; Odoo's post-processing job, triggered at once, makes the
+        payment."""
+        invoice = self._invoice(2999.0)
+        tx = self._request_payment(invoice)
+        cron = self.env.ref("payment.cron_post_process_payment_tx")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+
+        deliveries = self.deliver(post_process=False)
+        self.assertEqual([d.status for d in deliveries], [200])
+        receipt = self.sim.receipt_for(tx.mpesa_checkout_request_id)
+        self.assertEqual((tx.state, tx.mpesa_receipt), ("done", receipt))
+        self.assertFalse(tx.is_post_processed)
+        self.assertFalse(self.payments_of())
+        self.assertEqual(invoice.amount_residual, 2999.0)
+        self.assertEqual(
+            self.env["isp.mpesa.payment"].search([("name", "=", receipt)]).state,
+            "matched",
+        )
+        self.assertEqual(
+            Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1
+        )
+
+        self.run_post_processing()
+        self.assertTrue(tx.is_post_processed)
+        self.assertEqual(self.payments_of().amount, 2999.0)
+        self.assertEqual(tx.payment_id, self.payments_of())
+        self.assertEqual(invoice.amount_residual, 0.0)
+
     def test_duplicate_delivery_makes_one_payment(self):
         invoice = self._invoice(1500.0)
         self.sim.script(self.Outcome(delivery="duplicate"))
