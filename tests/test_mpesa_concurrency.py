@@ -278,11 +278,11 @@ def c2b_confirmation(trans_id, amount, bill_ref, phone):
 
 
 def post_process(odoo_registry):
-    """Odoo's post-processing job, which the callbacks trigger (the server
-    runs no cron thread here): payments made, posted and reconciled, one
-    transaction per commit."""
+    """The post-processing job the callbacks trigger (the server runs no cron
+    thread here): payments made, posted and reconciled, one transaction per
+    commit."""
     with odoo_registry.cursor() as cr:
-        odoo_env(cr)["payment.transaction"]._cron_post_process()
+        odoo_env(cr)["payment.transaction"]._cron_mpesa_post_process()
 
 
 def outcome_of(odoo_registry, invoice_id, receipt):

@@ -200,17 +200,31 @@ class IspMpesaPayment(models.Model):
         if sub:
             partner = sub.partner_id.commercial_partner_id
         else:
+            # the number as typed (the name's trigram index), else with the
+            # name's own spaces ignored too (a sequence with spaces; slower)
+            like = re.sub(r"([\\%_])", r"\\\1", ref)
             self.env.cr.execute(
                 """
                 SELECT id FROM account_move
                  WHERE move_type = 'out_invoice' AND state = 'posted'
-                   AND company_id = %s
-                   AND upper(regexp_replace(name, '\\s', '', 'g')) = %s
+                   AND company_id = %s AND name ILIKE %s
                  LIMIT 1
                 """,
-                [company.id, ref],
+                [company.id, like],
             )
             row = self.env.cr.fetchone()
+            if not row:
+                self.env.cr.execute(
+                    """
+                    SELECT id FROM account_move
+                     WHERE move_type = 'out_invoice' AND state = 'posted'
+                       AND company_id = %s
+                       AND upper(regexp_replace(name, '\\s', '', 'g')) = %s
+                     LIMIT 1
+                    """,
+                    [company.id, ref],
+                )
+                row = self.env.cr.fetchone()
             if not row:
                 return self.env["res.partner"], self.env["account.move"]
             named = self.env["account.move"].sudo().browse(row[0])

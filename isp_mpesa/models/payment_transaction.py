@@ -74,6 +74,12 @@ class PaymentTransaction(models.Model):
     )
     mpesa_next_query = fields.Datetime(readonly=True, copy=False)
     mpesa_query_count = fields.Integer(readonly=True, copy=False)
+    mpesa_message_pending = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Confirmed by a callback: the post-processing job still has to say "
+        "so on the invoices.",
+    )
     mpesa_unknown = fields.Boolean(
         string="Reconcile by hand",
         readonly=True,
@@ -186,21 +192,56 @@ class PaymentTransaction(models.Model):
         )
         return named + (invoices - named)
 
+    def _log_received_message(self):
+        """Override of `payment`: in a callback, the chatter message saying that
+        M-PESA confirmed a payment is left to the post-processing job too
+        (posting it would be half of the callback's time); failures are said
+        at once."""
+        deferred = self.browse()
+        if self.env.context.get("mpesa_defer_post_process"):
+            deferred = self.filtered(
+                lambda tx: tx.provider_code == "mpesa" and tx.state == "done"
+            )
+            deferred.mpesa_message_pending = True
+        return super(PaymentTransaction, self - deferred)._log_received_message()
+
+    def _post_process(self):
+        pending = self.filtered("mpesa_message_pending")
+        if pending:
+            pending.mpesa_message_pending = False
+            pending.with_context(mpesa_defer_post_process=False)._log_received_message()
+        return super()._post_process()
+
     def _mpesa_post_process(self):
         """Create, post and reconcile the payment now; in a Daraja callback,
-        let Odoo's post-processing job do it moments later instead, as Odoo's
-        own providers do, so that the callback answers at once (the receipt is
-        already claimed and the transaction done: the money cannot be lost or
-        counted twice). A subscriber watching the status page gets it
-        post-processed by the page's own polling."""
+        let a job do it moments later instead (as Odoo's own providers leave it
+        to Odoo's post-processing job), so that the callback answers at once:
+        the receipt is already claimed and the transaction done, the money
+        cannot be lost or counted twice. A subscriber watching the status page
+        gets it post-processed by the page's own polling."""
         if self.env.context.get("mpesa_defer_post_process"):
             cron = self.env.ref(
-                "payment.cron_post_process_payment_tx", raise_if_not_found=False
+                "isp_mpesa.ir_cron_mpesa_post_process", raise_if_not_found=False
             )
-            if cron:
+            if cron and cron.active:
                 cron.sudo()._trigger()
                 return
         self._post_process()
+
+    @api.model
+    def _cron_mpesa_post_process(self):
+        """Create, post and reconcile the payments of the M-PESA transactions
+        the callbacks confirmed, one transaction per commit (Odoo's own
+        post-processing, limited to those: Odoo's generic job also walks
+        every pending transaction)."""
+        self.search(
+            [
+                ("provider_code", "=", "mpesa"),
+                ("state", "=", "done"),
+                ("is_post_processed", "=", False),
+            ],
+            order="id",
+        )._cron_post_process()
 
     # === STK push === #
 
@@ -393,7 +434,8 @@ class PaymentTransaction(models.Model):
                 if other and other != self:
                     # Already paid through the paybill confirmation.
                     self.mpesa_receipt = receipt
-                    self._set_done(
+                    # no payment to make: nothing is left to the job
+                    self.with_context(mpesa_defer_post_process=False)._set_done(
                         state_message=self.env._(
                             "Paid: M-PESA receipt %s, recorded from the paybill "
                             "confirmation.",

@@ -114,14 +114,14 @@ class IspMpesaCommon(IspBillingCommon, HttpCase):
         return self.env["payment.transaction"].search([("id", "not in", before)])
 
     def run_post_processing(self):
-        """What Odoo's post-processing job does moments after a callback
-        triggered it: create, post and reconcile the payments (Odoo's own
-        ``_cron_post_process``, in a cursor of its own as the job has)."""
+        """What the post-processing job does moments after a callback
+        triggered it: create, post and reconcile the payments (in a cursor of
+        its own, as the job has: it commits one transaction at a time)."""
         self.env.flush_all()
         with self.registry.cursor() as cr:
             api.Environment(cr, SUPERUSER_ID, {})[
                 "payment.transaction"
-            ]._cron_post_process()
+            ]._cron_mpesa_post_process()
         self.env.invalidate_all()
 
     def _post(self, path, body, raw=False, post_process=True):

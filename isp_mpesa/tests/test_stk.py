@@ -77,11 +77,11 @@ class TestStkPush(IspMpesaCommon):
 
     def test_callback_answers_first_the_payment_follows(self):
         """The callback records the money (receipt claimed, transaction done)
-        and answers; Odoo's post-processing job, triggered at once, makes the
+        and answers; the post-processing job, triggered at once, makes the
         payment."""
         invoice = self._invoice(2999.0)
         tx = self._request_payment(invoice)
-        cron = self.env.ref("payment.cron_post_process_payment_tx")
+        cron = self.env.ref("isp_mpesa.ir_cron_mpesa_post_process")
         Trigger = self.env["ir.cron.trigger"].sudo()
         triggers = Trigger.search_count([("cron_id", "=", cron.id)])
 
@@ -99,12 +99,23 @@ class TestStkPush(IspMpesaCommon):
         self.assertEqual(
             Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1
         )
+        # the invoice is told by the job, with the payment
+        self.assertFalse(self.confirmed_messages(invoice, tx))
 
         self.run_post_processing()
         self.assertTrue(tx.is_post_processed)
         self.assertEqual(self.payments_of().amount, 2999.0)
         self.assertEqual(tx.payment_id, self.payments_of())
         self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertEqual(len(self.confirmed_messages(invoice, tx)), 1)
+        self.run_post_processing()  # nothing left: nothing more
+        self.assertEqual(len(self.payments_of()), 1)
+        self.assertEqual(len(self.confirmed_messages(invoice, tx)), 1)
+
+    def confirmed_messages(self, invoice, tx):
+        return invoice.message_ids.filtered(
+            lambda m: tx.reference in m.body and "has been confirmed" in m.body
+        )
 
     def test_duplicate_delivery_makes_one_payment(self):
         invoice = self._invoice(1500.0)

@@ -314,10 +314,10 @@ def prepare(args, registry, sim, server_url):
             "provider": provider.id,
             "token": provider.mpesa_callback_token,
         }
-        # The server's cron worker runs Odoo's payment post-processing job,
-        # which the callbacks trigger, and nothing else (the M-PESA status job
-        # would settle the pending pushes before their callbacks arrive).
-        post_processing = env.ref("payment.cron_post_process_payment_tx")
+        # The server's cron worker runs isp_mpesa's post-processing job, which
+        # the callbacks trigger, and nothing else (the M-PESA status job would
+        # settle the pending pushes before their callbacks arrive).
+        post_processing = env.ref("isp_mpesa.ir_cron_mpesa_post_process")
         post_processing.active = True
         env["ir.cron"].search([("id", "!=", post_processing.id)]).active = False
     say(f"  company and provider: {time.monotonic() - started:.0f} s")
@@ -561,7 +561,7 @@ def unprocessed(registry, company_id):
         cr.execute(
             """
             SELECT count(*) FROM payment_transaction
-             WHERE company_id = %s AND state = 'done' AND NOT is_post_processed
+             WHERE company_id = %s AND state = 'done' AND is_post_processed IS NOT TRUE
             """,
             [company_id],
         )
@@ -583,7 +583,7 @@ def drain(args, registry, server, company_id, since):
             time.sleep(0.25)
     else:
         with registry.cursor() as cr:
-            odoo_env(cr)["payment.transaction"]._cron_post_process()
+            odoo_env(cr)["payment.transaction"]._cron_mpesa_post_process()
     seconds = time.monotonic() - started
     row = {
         "arm": "post-processing",
