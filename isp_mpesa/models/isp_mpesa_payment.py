@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from .. import const
 from ..utils import EAT, mask_msisdn, msisdn_hash, normalize_msisdn, normalize_reference
@@ -132,7 +133,8 @@ class IspMpesaPayment(models.Model):
         row = self.env.cr.fetchone()
         if row:
             entry = self.browse(row[0])
-            entry.write(vals)
+            # just inserted: no changes to track
+            entry.with_context(tracking_disable=True).write(vals)
             return entry, True
         entry = self.search(
             [("provider_id", "=", provider.id), ("name", "=", receipt)], limit=1
@@ -188,65 +190,62 @@ class IspMpesaPayment(models.Model):
         if not ref:
             return self.env["res.partner"], self.env["account.move"]
         company = provider.company_id
-        sub = (
-            self.env["isp.subscription"]
-            .sudo()
-            .search(
-                [("account_number", "=ilike", ref), ("company_id", "=", company.id)],
-                limit=1,
-            )
+        Move = self.env["account.move"].sudo()
+        Move.flush_model()
+        Sub = self.env["isp.subscription"].sudo()
+        sub = Sub.search(
+            [("account_number", "=", ref), ("company_id", "=", company.id)], limit=1
+        ) or Sub.search(
+            [("account_number", "=ilike", ref), ("company_id", "=", company.id)],
+            limit=1,
         )
-        named = self.env["account.move"]
+        named_id = None
         if sub:
-            partner = sub.partner_id.commercial_partner_id
+            partner_id = sub.partner_id.commercial_partner_id.id
         else:
-            # the number as typed (the name's trigram index), else with the
-            # name's own spaces ignored too (a sequence with spaces; slower)
+            # the number exactly (Odoo's unique index of posted names), in any
+            # case (the trigram index), else with the name's own spaces
+            # ignored too (a sequence with spaces; slower)
             like = re.sub(r"([\\%_])", r"\\\1", ref)
-            self.env.cr.execute(
-                """
-                SELECT id FROM account_move
-                 WHERE move_type = 'out_invoice' AND state = 'posted'
-                   AND company_id = %s AND name ILIKE %s
-                 LIMIT 1
-                """,
-                [company.id, like],
-            )
-            row = self.env.cr.fetchone()
-            if not row:
+            for condition in (
+                SQL("name = %s", ref),
+                SQL("name ILIKE %s", like),
+                SQL("upper(regexp_replace(name, '\\s', '', 'g')) = %s", ref),
+            ):
                 self.env.cr.execute(
-                    """
-                    SELECT id FROM account_move
-                     WHERE move_type = 'out_invoice' AND state = 'posted'
-                       AND company_id = %s
-                       AND upper(regexp_replace(name, '\\s', '', 'g')) = %s
-                     LIMIT 1
-                    """,
-                    [company.id, ref],
+                    SQL(
+                        """
+                        SELECT id, commercial_partner_id FROM account_move
+                         WHERE move_type = 'out_invoice' AND state = 'posted'
+                           AND name != '/' AND company_id = %s AND %s
+                         LIMIT 1
+                        """,
+                        company.id,
+                        condition,
+                    )
                 )
                 row = self.env.cr.fetchone()
-            if not row:
-                return self.env["res.partner"], self.env["account.move"]
-            named = self.env["account.move"].sudo().browse(row[0])
-            partner = named.partner_id.commercial_partner_id
-        invoices = (
-            self.env["account.move"]
-            .sudo()
-            .search(
-                [
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                    ("company_id", "=", company.id),
-                    ("commercial_partner_id", "=", partner.id),
-                    ("payment_state", "in", ("not_paid", "partial")),
-                    ("currency_id.name", "=", const.CURRENCY),
-                ],
-                order="invoice_date_due, invoice_date, id",
-            )
+                if row:
+                    break
+            else:
+                return self.env["res.partner"], Move
+            named_id, partner_id = row
+        # open invoices in M-PESA's currency, oldest due first
+        self.env.cr.execute(
+            """
+            SELECT id FROM account_move
+             WHERE move_type = 'out_invoice' AND state = 'posted'
+               AND company_id = %s AND commercial_partner_id = %s
+               AND payment_state IN ('not_paid', 'partial') AND currency_id = %s
+             ORDER BY invoice_date_due, invoice_date, id
+            """,
+            [company.id, partner_id, self.env.ref(f"base.{const.CURRENCY}").id],
         )
-        if named and named in invoices:
-            invoices = named | (invoices - named)
-        return partner, invoices
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        if named_id in ids:  # the invoice the subscriber named comes first
+            ids.remove(named_id)
+            ids.insert(0, named_id)
+        return self.env["res.partner"].sudo().browse(partner_id), Move.browse(ids)
 
     @api.model
     def _mpesa_recent_stk_tx(self, provider, reference, amount):
@@ -258,7 +257,7 @@ class IspMpesaPayment(models.Model):
             .search(
                 [
                     ("provider_id", "=", provider.id),
-                    ("mpesa_account_ref", "=ilike", normalize_reference(reference)),
+                    ("mpesa_account_ref", "=", normalize_reference(reference)),
                     ("amount", "=", float(amount)),
                     ("mpesa_receipt", "=", False),
                     ("state", "in", ("draft", "pending", "done", "cancel", "error")),

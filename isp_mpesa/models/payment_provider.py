@@ -4,7 +4,9 @@ import base64
 import ipaddress
 import json
 import logging
+import os
 import secrets
+import threading
 from datetime import timedelta
 
 import requests
@@ -17,6 +19,17 @@ from .. import const
 from ..utils import mask_payload, timestamp_and_password
 
 _logger = logging.getLogger(__name__)
+
+_local = threading.local()
+
+
+def _http_session():
+    """A keep-alive ``requests`` session for this thread of this process: one
+    TLS handshake with Daraja per worker, not one per call (a session is not
+    shared across threads, nor inherited by a forked worker)."""
+    if getattr(_local, "pid", None) != os.getpid():
+        _local.pid, _local.session = os.getpid(), requests.Session()
+    return _local.session
 
 
 class MpesaError(UserError):
@@ -307,7 +320,7 @@ class PaymentProvider(models.Model):
         if auth:
             headers["Authorization"] = auth
         try:
-            response = requests.request(
+            response = _http_session().request(
                 method,
                 url,
                 json=payload,

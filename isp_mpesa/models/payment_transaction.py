@@ -54,6 +54,7 @@ class PaymentTransaction(models.Model):
         string="Account reference",
         readonly=True,
         copy=False,
+        index="btree_not_null",
         help="What the subscriber saw on the M-PESA prompt.",
     )
     mpesa_receipt = fields.Char(
@@ -224,7 +225,18 @@ class PaymentTransaction(models.Model):
                 "isp_mpesa.ir_cron_mpesa_post_process", raise_if_not_found=False
             )
             if cron and cron.active:
-                cron.sudo()._trigger()
+                # one pending trigger is enough: the job takes every payment
+                # left (one made during a run may wait for the next minute)
+                self.env.cr.execute(
+                    """
+                    SELECT 1 FROM ir_cron_trigger
+                     WHERE cron_id = %s AND call_at <= now() at time zone 'UTC'
+                     LIMIT 1
+                    """,
+                    [cron.id],
+                )
+                if not self.env.cr.fetchone():
+                    cron.sudo()._trigger()
                 return
         self._post_process()
 
@@ -233,15 +245,25 @@ class PaymentTransaction(models.Model):
         """Create, post and reconcile the payments of the M-PESA transactions
         the callbacks confirmed, one transaction per commit (Odoo's own
         post-processing, limited to those: Odoo's generic job also walks
-        every pending transaction)."""
-        self.search(
-            [
-                ("provider_code", "=", "mpesa"),
-                ("state", "=", "done"),
-                ("is_post_processed", "=", False),
-            ],
-            order="id",
-        )._cron_post_process()
+        every pending transaction). Goes on while callbacks bring more, each
+        transaction tried once per run (a failure is logged and tried again
+        by the next run)."""
+        tried = []
+        while True:
+            txs = self.search(
+                [
+                    ("provider_code", "=", "mpesa"),
+                    ("state", "=", "done"),
+                    ("is_post_processed", "=", False),
+                    ("id", "not in", tried),
+                ],
+                order="id",
+                limit=200,
+            )
+            if not txs:
+                return
+            tried += txs.ids
+            txs._cron_post_process()
 
     # === STK push === #
 
@@ -320,7 +342,8 @@ class PaymentTransaction(models.Model):
             {
                 "amount": amount,
                 "mpesa_phone": msisdn,
-                "mpesa_account_ref": account_reference,
+                # as typed back at the paybill: found again by equality
+                "mpesa_account_ref": normalize_reference(account_reference),
             }
         )
         try:
