@@ -128,6 +128,30 @@ class TestDunning(IspBillingCommon):
         )
         self.assertEqual(set(sub.dunning_log_ids.ids), set(self.logs(invoice).ids))
 
+    def test_pay_now_link_opens_the_invoice_in_the_portal(self):
+        __, invoice = self._subscription()
+        __, other = self._subscription(partner=self.customer_2)
+        invoice.access_token = False  # never e-mailed before
+        modified = (invoice.is_manually_modified, other.is_manually_modified)
+
+        self.run_ladder("2026-11-13")  # due - 3: the first e-mail of both
+        self.assertTrue(invoice.access_token)
+        self.assertTrue(other.access_token)
+        self.assertNotEqual(invoice.access_token, other.access_token)
+        body = self.mails_to(self.customer).body_html
+        self.assertIn(f"/my/invoices/{invoice.id}?access_token=", body)
+        self.assertIn(f"access_token={invoice.access_token}", body)
+        self.assertEqual(
+            (invoice.is_manually_modified, other.is_manually_modified), modified
+        )
+        # the next reminder keeps the link the subscriber already has
+        token = invoice.access_token
+        self.run_ladder("2026-11-19")
+        self.assertEqual(invoice.access_token, token)
+        self.assertIn(
+            f"access_token={token}", self.mails_to(self.customer)[-1].body_html
+        )
+
     def test_payment_stops_the_ladder_and_reconnects(self):
         self.company.isp_reconnection_fee_product_id = self.reconnection_fee
         sub, invoice = self._subscription()
