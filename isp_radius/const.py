@@ -4,6 +4,8 @@
 
 # radusergroup group of suspended subscribers (both policies).
 SUSPENDED_GROUP = "isp_suspended"
+# radusergroup group of subscribers slowed down for non-payment (dunning).
+THROTTLED_GROUP = "isp_throttled"
 # Prefix of the radusergroup groups of plans: "isp_plan_<product template id>".
 PLAN_GROUP_PREFIX = "isp_plan_"
 

@@ -155,6 +155,15 @@ class IspSubscription(models.Model):
         help="Why the subscription is suspended. A subscription suspended for "
         "non-payment is reconnected by itself when its overdue invoices are paid.",
     )
+    throttled = fields.Boolean(
+        string="Slowed down for non-payment",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Set by the dunning ladder's throttle step; full speed again by itself "
+        "when the overdue invoices are paid. The network add-on (isp_radius) "
+        "applies the slower speed.",
+    )
     date_start = fields.Date(
         string="Start date",
         required=True,
@@ -684,8 +693,15 @@ class IspSubscription(models.Model):
         )
 
     def _isp_reconnect_if_settled(self):
-        """Reactivate subscriptions suspended for non-payment that owe nothing
-        overdue any more. Called when invoices get paid, whatever the channel."""
+        """Reactivate subscriptions suspended for non-payment, and give full
+        speed back to those slowed down for it, once they owe nothing overdue.
+        Called when invoices get paid, whatever the channel."""
+        throttled = self.filtered(
+            lambda s: s.throttled and s.state in ("active", "suspended")
+        )
+        for sub in throttled:
+            if not sub._isp_overdue_invoices():
+                sub._isp_dunning_unthrottle(self.env._("Overdue invoices paid"))
         to_check = self.filtered(
             lambda s: s.state == "suspended" and s.suspension_kind == "nonpayment"
         )
@@ -727,13 +743,30 @@ class IspSubscription(models.Model):
         return True
 
     def _isp_dunning_throttle(self, reason):
-        """Dunning step "throttle": slow the service down. The network add-on
-        (isp_radius) does it; without one, it is only logged."""
-        for sub in self:
+        """Dunning step "throttle": slow the service down until the overdue
+        invoices are paid. The network add-on (isp_radius) applies the speed
+        (:meth:`_isp_throttle_changed`); without one it is only recorded."""
+        to_throttle = self.filtered(lambda s: not s.throttled)
+        for sub in to_throttle:
+            sub.throttled = True
             sub.message_post(
-                body=self.env._("Throttle requested by dunning: %s", reason),
+                body=self.env._("Slowed down for non-payment: %s", reason),
                 subtype_xmlid="mail.mt_note",
             )
+        to_throttle._isp_throttle_changed()
+
+    def _isp_dunning_unthrottle(self, reason):
+        to_restore = self.filtered("throttled")
+        for sub in to_restore:
+            sub.throttled = False
+            sub.message_post(
+                body=self.env._("Full speed again: %s", reason),
+                subtype_xmlid="mail.mt_note",
+            )
+        to_restore._isp_throttle_changed()
+
+    def _isp_throttle_changed(self):
+        """Hook for the network add-on: ``throttled`` changed on these."""
 
     def _isp_promise_available(self):
         """Can a promise to pay be made now? ``(ok, reason)``."""

@@ -174,6 +174,31 @@ class TestDunning(IspBillingCommon):
         # December 2,999.00 + reconnection fee 500.00
         self.assertEqual(december.amount_total, 3499.0)
 
+    def test_throttle_step_until_paid(self):
+        # the +3 step slows the service down instead of only reminding
+        self.steps.filtered(lambda s: s.days == 3).action = "throttle"
+        sub, invoice = self._subscription()
+        self.run_ladder("2026-11-19")
+        self.assertTrue(sub.throttled)
+        self.assertEqual(sub.state, "active")
+        step3 = self.logs(invoice).filtered(lambda lg: lg.step_id.days == 3)
+        self.assertEqual(step3.action_done, "throttle")
+        self.assertIn("Slowed down for non-payment", sub.message_ids[0].body)
+        # half paid: still overdue, still slow
+        with freeze_time("2026-11-20 10:00:00"):
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            ).create({"amount": 1500.0})._create_payments()
+        self.assertTrue(sub.throttled)
+        # the rest (2,999.00 - 1,500.00 = 1,499.00): full speed again
+        with freeze_time("2026-11-21 10:00:00"):
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            ).create({"amount": 1499.0})._create_payments()
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertFalse(sub.throttled)
+        self.assertIn("Full speed again", sub.message_ids[0].body)
+
     def test_late_run_catches_up_with_one_message(self):
         sub, invoice = self._subscription()
         self.steps.filtered(lambda s: s.days == 3).fee_product_id = self.late_fee

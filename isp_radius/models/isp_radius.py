@@ -210,6 +210,14 @@ class IspRadius(models.AbstractModel):
                         plan.isp_fup_download_mbps, plan.isp_fup_upload_mbps, company
                     ),
                 }
+        groups[const.THROTTLED_GROUP] = {
+            "radgroupcheck": set(),
+            "radgroupreply": self._rate_attributes(
+                company.isp_radius_throttle_mbps,
+                company.isp_radius_throttle_mbps,
+                company,
+            ),
+        }
         if company.isp_radius_suspend_policy == "walled_garden":
             reply = self._rate_attributes(
                 company.isp_radius_garden_mbps, company.isp_radius_garden_mbps, company
@@ -262,6 +270,8 @@ class IspRadius(models.AbstractModel):
                 reply.add(("Framed-IP-Address", ":=", sub.radius_static_ip))
             if sub.state == "suspended":
                 group = const.SUSPENDED_GROUP
+            elif sub.throttled:
+                group = const.THROTTLED_GROUP
             else:
                 group = self._plan_group(sub.plan_id, fup=sub.radius_fup_active)
             desired[username] = {

@@ -215,6 +215,13 @@ class IspSubscription(models.Model):
         self._radius_push(actions=actions)
         return res
 
+    def _isp_throttle_changed(self):
+        res = super()._isp_throttle_changed()
+        # a suspended one gets its speed when it is reconnected
+        active = self.filtered(lambda s: s.state == "active")
+        active._radius_push(actions=dict.fromkeys(active.ids, "rate"))
+        return res
+
     def _change_plan(self, new_plan, date, reason=False, today=None):
         old_plan = self.plan_id
         move = super()._change_plan(new_plan, date, reason=reason, today=today)
@@ -438,11 +445,12 @@ class IspSubscription(models.Model):
         company = self.company_id
         if action == "rate":
             plan = self.plan_id.product_tmpl_id
-            down, up = (
-                (plan.isp_fup_download_mbps, plan.isp_fup_upload_mbps)
-                if self.radius_fup_active
-                else (plan.isp_download_mbps, plan.isp_upload_mbps)
-            )
+            if self.throttled:
+                down = up = company.isp_radius_throttle_mbps
+            elif self.radius_fup_active:
+                down, up = plan.isp_fup_download_mbps, plan.isp_fup_upload_mbps
+            else:
+                down, up = plan.isp_download_mbps, plan.isp_upload_mbps
         elif (
             action == "suspend"
             and company.isp_radius_suspend_policy == "walled_garden"

@@ -24,6 +24,13 @@ class ResCompany(models.Model):
     isp_radius_garden_mbps = fields.Float(
         string="Walled garden speed (Mbps)", default=0.25, digits=(12, 2)
     )
+    isp_radius_throttle_mbps = fields.Float(
+        string="Speed when slowed down for non-payment (Mbps)",
+        default=1.0,
+        digits=(12, 2),
+        help="The dunning ladder's throttle step: download and upload speed "
+        "until the overdue invoices are paid.",
+    )
     isp_radius_garden_pool = fields.Char(
         string="Walled garden address pool", help="Framed-Pool of suspended logins."
     )

@@ -52,6 +52,35 @@ class TestCoa(IspRadiusCommon):
         self.assertIn("CoA-Request to Nairobi BRAS (127.0.0.1)", self._notes(sub))
         self.assertIn("acknowledged (ACK)", self._notes(sub))
 
+    def test_dunning_throttle_by_coa_until_paid(self):
+        self.company.isp_radius_throttle_mbps = 1.0
+        # no session limit: the subscriber, online, can be authenticated again
+        sub, session = self._online(
+            self.plan_home, start="2026-11-01", radius_simultaneous_use=0
+        )
+        invoice = self._bill(sub, self.d("2026-11-01"))
+        sub._isp_dunning_throttle("Invoice unpaid 3 days after its due date")
+        sub._radius_sync(actions={sub.id: "rate"})
+        coa = [r for r in self.nas.received if r.kind == "coa"]
+        self.assertEqual(len(coa), 1)
+        self.assertEqual(coa[0].attributes["Mikrotik-Rate-Limit"], ["1M/1M"])
+        self.assertEqual(session.rate, "1M/1M")
+        accepted, reply = self.authenticate(sub.radius_username, sub.radius_password)
+        self.assertTrue(accepted)
+        self.assertEqual(reply["Mikrotik-Rate-Limit"], ["1M/1M"])
+
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({"amount": invoice.amount_residual})._create_payments()
+        self.assertFalse(sub.throttled)
+        sub._radius_sync(actions={sub.id: "rate"})
+        coa = [r for r in self.nas.received if r.kind == "coa"]
+        self.assertEqual(len(coa), 2)
+        self.assertEqual(coa[1].attributes["Mikrotik-Rate-Limit"], ["10M/10M"])
+        self.assertEqual(session.rate, "10M/10M")
+        __, reply = self.authenticate(sub.radius_username, sub.radius_password)
+        self.assertEqual(reply["Mikrotik-Rate-Limit"], ["10M/10M"])
+
     def test_suspension_disconnects_and_login_is_refused(self):
         sub, session = self._online(self.plan_home)
         sub.action_suspend("Unpaid")
