@@ -211,7 +211,33 @@ class PaymentTransaction(models.Model):
         if pending:
             pending.mpesa_message_pending = False
             pending.with_context(mpesa_defer_post_process=False)._log_received_message()
-        return super()._post_process()
+        res = super()._post_process()
+        # An STK payment whose receipt the paybill confirmation recorded first
+        # shares that transaction's payment, once it exists.
+        paid = self.filtered(
+            lambda tx: (
+                tx.provider_code == "mpesa" and tx.mpesa_receipt and tx.payment_id
+            )
+        )
+        if paid:
+            siblings = self.sudo().search(
+                [
+                    ("provider_code", "=", "mpesa"),
+                    ("mpesa_receipt", "in", paid.mapped("mpesa_receipt")),
+                    ("state", "=", "done"),
+                    ("payment_id", "=", False),
+                ]
+            )
+            for sibling in siblings:
+                origin = paid.filtered(
+                    lambda tx, s=sibling: (
+                        tx.mpesa_receipt == s.mpesa_receipt
+                        and tx.provider_id == s.provider_id
+                    )
+                )[:1]
+                if origin:
+                    sibling.payment_id = origin.payment_id
+        return res
 
     def _mpesa_post_process(self):
         """Create, post and reconcile the payment now; in a Daraja callback,

@@ -383,6 +383,32 @@ class TestStkPush(IspMpesaCommon):
         self.assertEqual(ledger.channel, "both")
         self.assertEqual(invoice.amount_residual, 0.0)
 
+    def test_paybill_confirmation_first_under_another_account(self):
+        """The paybill confirmation of an STK payment arrives first, typed
+        with the invoice number (not the prompt's account): it is recorded as
+        its own payment; the STK callback then finds its receipt taken and
+        shares that payment once the job has made it."""
+        invoice = self._invoice(2000.0)
+        tx = self._request_payment(invoice)
+        receipt = self.sim.receipt_for(tx.mpesa_checkout_request_id)
+        body = self.c2b_body(receipt, "2000.00", invoice.name)
+        self.assertEqual(
+            self._post(self.confirm_url(), body, post_process=False).status_code, 200
+        )
+        self.deliver(post_process=False)
+        self.assertEqual((tx.state, tx.mpesa_receipt), ("done", receipt))
+        self.assertFalse(self.payments_of())
+
+        self.run_post_processing()
+        payment = self.payments_of()
+        self.assertEqual(len(payment), 1)
+        self.assertEqual(payment.amount, 2000.0)
+        self.assertEqual(tx.payment_id, payment)
+        self.assertEqual(invoice.amount_residual, 0.0)
+        ledger = self.env["isp.mpesa.payment"].search([("name", "=", receipt)])
+        self.assertEqual((ledger.channel, ledger.state), ("both", "matched"))
+        self.assertNotEqual(ledger.transaction_id, tx)
+
     def test_paying_reconnects_a_subscription_suspended_for_nonpayment(self):
         with freeze_time("2026-11-01 09:00:00"):
             sub = self._active_subscription(
