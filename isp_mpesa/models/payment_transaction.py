@@ -267,29 +267,37 @@ class PaymentTransaction(models.Model):
         self._post_process()
 
     @api.model
-    def _cron_mpesa_post_process(self):
+    def _cron_mpesa_post_process(self, batch_size=10):
         """Create, post and reconcile the payments of the M-PESA transactions
         the callbacks confirmed, one transaction per commit (Odoo's own
         post-processing, limited to those: Odoo's generic job also walks
-        every pending transaction). Goes on while callbacks bring more, each
-        transaction tried once per run (a failure is logged and tried again
-        by the next run)."""
+        every pending transaction).
+
+        As a job: ``batch_size`` transactions per call, the progress reported
+        so that Odoo calls it again at once while more are waiting (a burst of
+        callbacks never makes one call outlive a cron worker's time limit).
+        Otherwise: until none is left, each tried once."""
+        domain = [
+            ("provider_code", "=", "mpesa"),
+            ("state", "=", "done"),
+            ("is_post_processed", "=", False),
+        ]
+        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
         tried = []
         while True:
             txs = self.search(
-                [
-                    ("provider_code", "=", "mpesa"),
-                    ("state", "=", "done"),
-                    ("is_post_processed", "=", False),
-                    ("id", "not in", tried),
-                ],
-                order="id",
-                limit=200,
+                [*domain, ("id", "not in", tried)], order="id", limit=batch_size
             )
             if not txs:
                 return
             tried += txs.ids
             txs._cron_post_process()
+            if in_cron:
+                self.env["ir.cron"]._notify_progress(
+                    done=len(txs),
+                    remaining=self.search_count([*domain, ("id", "not in", tried)]),
+                )
+                return
 
     # === STK push === #
 
