@@ -7,18 +7,22 @@ client threads:
 
 * real: ``--n`` STK success callbacks (each for a real pending STK push the
   simulator accepted: isp_mpesa confirms it with an STK query to the
-  simulator, claims the receipt, creates and posts the payment and reconciles
-  it with the invoice) and ``--n`` paybill (C2B) confirmations, each for its own
-  customer's invoice by invoice number (claim, match, payment, reconciliation);
+  simulator, claims the receipt and sets the transaction done) and ``--n``
+  paybill (C2B) confirmations, each for its own customer's invoice by invoice
+  number (claim, match, transaction); the payments themselves (created,
+  posted, reconciled with the invoice) are made by isp_mpesa's payments job,
+  which the callbacks trigger: in the server's cron worker
+  (``--cron-threads 1``) or in this script after the callbacks (``0``);
 * floor: as many POSTs of the same bodies to ``/isp_bench/floor/<token>``
   (tests/bench/addons/isp_bench_floor), a ``type='http'``, ``auth='public'``,
   ``csrf=False`` route that only parses the JSON and answers, like the
   callbacks' routes.
 
-Order: floor, real STK, real C2B, floor; the floor's figures are the median of
-its two runs. Per arm: requests per second and p50 / p99 latency; CPU seconds
-of the client threads, of this process (client + Daraja simulator), of Odoo
-and of PostgreSQL; the machine's load. After the real run: exactly 2 × N new
+Order: floor, real STK, real C2B, the payments job until none is left,
+floor; the floor's figures are the median of its two runs. Per arm: requests
+per second and p50 / p99 latency; CPU seconds of the client threads, of this
+process (client + Daraja simulator), of Odoo and of PostgreSQL; the machine's
+load. After the real run: exactly 2 × N new
 payments, one per receipt, their sum equal to the hand-computed total, every
 invoice paid.
 
