@@ -27,7 +27,16 @@ class IspDunningLog(models.Model):
         [("queued", "Queued"), ("skipped", "Skipped")], string="Email", readonly=True
     )
     sms_state = fields.Selection(
-        [("queued", "Queued"), ("skipped", "Skipped")], string="SMS", readonly=True
+        [
+            ("queued", "Queued"),
+            ("sent", "Sent"),
+            ("failed", "Not delivered"),
+            ("skipped", "Skipped"),
+        ],
+        string="SMS",
+        readonly=True,
+        help="Queued, then what the SMS provider answered: sent, or not "
+        "delivered (the reason in the note).",
     )
     action_done = fields.Selection(
         [

@@ -403,6 +403,7 @@ class IspDunningStep(models.Model):
                     .replace("\u202f", " "),
                     "state": "outgoing",
                     "isp_company_id": invoice.company_id.id,
+                    "isp_dunning_log_id": log.id,
                 }
             )
             log.sms_state = "queued"

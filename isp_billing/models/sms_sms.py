@@ -50,6 +50,15 @@ class GatewayUnavailable(Exception):
 class SmsSms(models.Model):
     _inherit = "sms.sms"
 
+    isp_dunning_log_id = fields.Many2one(
+        "isp.dunning.log",
+        string="Dunning step",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The dunning history row this reminder belongs to: it shows "
+        "whether the SMS was sent.",
+    )
     isp_company_id = fields.Many2one(
         "res.company",
         string="Company",
@@ -87,6 +96,35 @@ class SmsSms(models.Model):
             or sms.partner_id.company_id
             or sms.env.company
         )
+
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.get("state") in ("pending", "sent", "error"):
+            self._isp_dunning_log_outcome(vals)
+        return res
+
+    def _isp_dunning_log_outcome(self, vals):
+        """What the SMS provider answered (IAP or the company's gateway)
+        becomes the dunning history's SMS state."""
+        for sms in self.sudo().filtered("isp_dunning_log_id"):
+            log = sms.isp_dunning_log_id
+            if sms.state == "error":
+                reason = (
+                    vals.get("isp_gateway_status")
+                    or sms.isp_gateway_status
+                    or dict(
+                        sms._fields["failure_type"]._description_selection(sms.env)
+                    ).get(sms.failure_type)
+                    or sms.failure_type
+                )
+                log.write(
+                    {
+                        "sms_state": "failed",
+                        "note": self.env._("SMS not delivered: %s", reason),
+                    }
+                )
+            elif log.sms_state != "sent":
+                log.sms_state = "sent"
 
     def resend_failed(self):
         """Override of `sms`: a resent SMS gets its gateway attempts back."""

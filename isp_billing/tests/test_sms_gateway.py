@@ -144,6 +144,8 @@ class TestSmsGateway(IspBillingCommon):
         self.assertEqual(self.outcome(sms), ("pending", False, "101 Success"))
         self.assertTrue(sms.isp_gateway_message_id.startswith("ATXid_"))
         self.assertTrue(sms.to_delete, "sent SMS are cleaned up, as with IAP")
+        log = self.env["isp.dunning.log"].search([("invoice_id", "=", invoice.id)])
+        self.assertEqual(log.sms_state, "sent")
         self.run_sms_queue()
         self.assertEqual(len(self.sim.requests), 1, "sent once")
 
@@ -173,6 +175,23 @@ class TestSmsGateway(IspBillingCommon):
             ],
         )
         self.assertEqual(len(self.sim.messages), 4, "one request per text")
+        # the dunning history says what became of each reminder
+        logs = self.env["isp.dunning.log"].search(
+            [("partner_id", "in", [p.id for p in customers])]
+        )
+        self.assertEqual(
+            [
+                (lg.sms_state, lg.note)
+                for p in customers
+                for lg in logs.filtered(lambda lg, p=p: lg.partner_id == p)
+            ],
+            [
+                ("failed", "SMS not delivered: 403 InvalidPhoneNumber"),
+                ("failed", "SMS not delivered: 406 UserInBlacklist"),
+                ("sent", False),
+                ("failed", "SMS not delivered: 405 InsufficientBalance"),
+            ],
+        )
         self.run_sms_queue()
         self.assertEqual(len(self.sim.messages), 4, "errors are not retried")
 
@@ -201,9 +220,12 @@ class TestSmsGateway(IspBillingCommon):
         )
         self.assertIn("stay in the queue (attempt 1 of 5)", logs.output[0])
 
+        self.assertEqual(log.sms_state, "queued", "retried: still queued")
+
         self.sim.up()
         self.run_sms_queue()
         self.assertEqual(self.outcome(sms), ("pending", False, "101 Success"))
+        self.assertEqual(log.sms_state, "sent")
         self.assertEqual(self.sim.sent_to(NUMBER), [sms.body])
 
     def test_gateway_server_error_gives_up_after_five_runs(self):
