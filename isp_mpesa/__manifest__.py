@@ -11,7 +11,7 @@
     "website": "https://github.com/isp-billing-suite/isp-billing",
     "license": "LGPL-3",
     "development_status": "Beta",
-    "depends": ["isp_billing", "payment", "account_payment"],
+    "depends": ["isp_billing", "payment", "account_payment", "phone_validation"],
     "external_dependencies": {"python": ["requests"]},
     "data": [
         "security/ir.model.access.csv",

@@ -9,25 +9,30 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from odoo.addons.phone_validation.tools import phone_validation
+
 MSISDN_RE = re.compile(r"^254(7|1)\d{8}$")
+_PHONE_TEXT = re.compile(r"\+?[\d\s\-().]+")
 EAT = ZoneInfo("Africa/Nairobi")
 _MSISDN_IN_TEXT = re.compile(r"(?<!\d)(254|0)([17]\d{2})(\d{3})(\d{3})(?!\d)")
 
 
 def normalize_msisdn(raw):
     """``07XX XXX XXX``, ``+254 7XX…``, ``7XX…``, ``2547XX…`` → ``2547XXXXXXXX``;
-    ``None`` when it is not a Kenyan mobile number M-PESA can prompt."""
+    ``None`` when it is not a Kenyan mobile number M-PESA can prompt.
+
+    The number is read by Odoo's ``phone_validation`` (the phonenumbers
+    library, Kenya as the default country); M-PESA's own rule is added on
+    top: a mobile number (254 7… or 254 1…), written as Daraja wants it."""
     if not raw:
         return None
-    digits = re.sub(r"[\s\-().]", "", str(raw))
-    if digits.startswith("+"):
-        digits = digits[1:]
-    if not digits.isdigit():
+    text = str(raw).strip()
+    if not _PHONE_TEXT.fullmatch(text):
         return None
-    if digits.startswith("0") and len(digits) == 10:
-        digits = "254" + digits[1:]
-    elif len(digits) == 9 and digits[0] in "17":
-        digits = "254" + digits
+    formatted = phone_validation.phone_format(
+        text, "KE", "254", force_format="E164", raise_exception=False
+    )
+    digits = (formatted or "").lstrip("+")
     return digits if MSISDN_RE.match(digits) else None
 
 
