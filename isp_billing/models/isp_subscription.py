@@ -746,24 +746,19 @@ class IspSubscription(models.Model):
         """Dunning step "throttle": slow the service down until the overdue
         invoices are paid. The network add-on (isp_radius) applies the speed
         (:meth:`_isp_throttle_changed`); without one it is only recorded."""
-        to_throttle = self.filtered(lambda s: not s.throttled)
-        for sub in to_throttle:
-            sub.throttled = True
-            sub.message_post(
-                body=self.env._("Slowed down for non-payment: %s", reason),
-                subtype_xmlid="mail.mt_note",
-            )
-        to_throttle._isp_throttle_changed()
+        self._isp_set_throttled(
+            True, self.env._("Slowed down for non-payment: %s", reason)
+        )
 
     def _isp_dunning_unthrottle(self, reason):
-        to_restore = self.filtered("throttled")
-        for sub in to_restore:
-            sub.throttled = False
-            sub.message_post(
-                body=self.env._("Full speed again: %s", reason),
-                subtype_xmlid="mail.mt_note",
-            )
-        to_restore._isp_throttle_changed()
+        self._isp_set_throttled(False, self.env._("Full speed again: %s", reason))
+
+    def _isp_set_throttled(self, throttled, note):
+        changed = self.filtered(lambda s: s.throttled != throttled)
+        for sub in changed:
+            sub.throttled = throttled
+            sub.message_post(body=note, subtype_xmlid="mail.mt_note")
+        changed._isp_throttle_changed()
 
     def _isp_throttle_changed(self):
         """Hook for the network add-on: ``throttled`` changed on these."""
