@@ -388,3 +388,48 @@ def wait_for(predicate, timeout=5.0):
             return True
         time.sleep(0.05)
     return predicate()
+
+
+def create_bench_database(db, modules, addons=None, say=print):
+    """Drop ``db`` if it exists, then create it with ``modules`` (a list)
+    installed and no demo data, as the benchmarks start (log in LOGS_DIR)."""
+    check_db_name(db)
+    ensure_postgres()
+    if db_exists(db):
+        say(f"Dropping the existing database {db}")
+        drop_db(db)
+    LOGS_DIR.mkdir(parents=True, exist_ok=True)
+    log = LOGS_DIR / f"bench-{db}.log"
+    cmd = [
+        *odoo_command(),
+        f"--database={db}",
+        f"--addons-path={addons or addons_path()}",
+        f"--data-dir={data_dir()}",
+        f"--init={','.join(modules)}",
+        "--without-demo=all",
+        "--stop-after-init",
+        "--max-cron-threads=0",
+        "--log-level=warn",
+        f"--logfile={log}",
+    ]
+    say(f"Creating {db} ({', '.join(modules)}, no demo data): {shlex.join(cmd)}")
+    started = time.monotonic()
+    if subprocess.run(cmd, stdin=subprocess.DEVNULL, check=False).returncode:
+        raise HarnessError(f"creating {db} failed, see {log}")
+    say(f"  done in {time.monotonic() - started:.0f} s (log: {log})")
+
+
+def open_registry(db, addons=None):
+    """Configure Odoo as a library for ``db`` and return its registry."""
+    import odoo  # noqa: PLC0415 - only where Odoo is importable
+
+    odoo.tools.config.parse_config(
+        [
+            f"--database={db}",
+            f"--addons-path={addons or addons_path()}",
+            f"--data-dir={data_dir()}",
+            "--log-level=warn",
+            "--max-cron-threads=0",
+        ]
+    )
+    return odoo.modules.registry.Registry(db)

@@ -72,18 +72,7 @@ def say(message):
 
 def odoo_registry(args):
     """Configure Odoo for ``args.db`` and return its registry."""
-    import odoo
-
-    odoo.tools.config.parse_config(
-        [
-            f"--database={args.db}",
-            f"--addons-path={harness.addons_path()}",
-            f"--data-dir={harness.data_dir()}",
-            "--log-level=warn",
-            "--max-cron-threads=0",
-        ]
-    )
-    return odoo.modules.registry.Registry(args.db)
+    return harness.open_registry(args.db)
 
 
 def odoo_env(cr, context=None):
@@ -123,30 +112,7 @@ def add_months(day, months):
 
 def create_database(args):
     """Drop ``args.db`` if it exists, then create it with isp_billing, no demo."""
-    harness.check_db_name(args.db)
-    harness.ensure_postgres()
-    if harness.db_exists(args.db):
-        say(f"Dropping the existing database {args.db}")
-        harness.drop_db(args.db)
-    harness.LOGS_DIR.mkdir(parents=True, exist_ok=True)
-    log = harness.LOGS_DIR / f"bench-{args.db}.log"
-    cmd = [
-        *harness.odoo_command(),
-        f"--database={args.db}",
-        f"--addons-path={harness.addons_path()}",
-        f"--data-dir={harness.data_dir()}",
-        "--init=isp_billing",
-        "--without-demo=all",
-        "--stop-after-init",
-        "--max-cron-threads=0",
-        "--log-level=warn",
-        f"--logfile={log}",
-    ]
-    say(f"Creating {args.db} (isp_billing, no demo data): {' '.join(cmd)}")
-    started = time.monotonic()
-    if subprocess.run(cmd, stdin=subprocess.DEVNULL, check=False).returncode:
-        raise harness.HarnessError(f"creating {args.db} failed, see {log}")
-    say(f"  done in {time.monotonic() - started:.0f} s (log: {log})")
+    harness.create_bench_database(args.db, ["isp_billing"], say=say)
 
 
 @contextlib.contextmanager

@@ -82,45 +82,13 @@ def addons_path():
 
 
 def create_database(args):
-    harness.check_db_name(args.db)
-    harness.ensure_postgres()
-    if harness.db_exists(args.db):
-        say(f"Dropping the existing database {args.db}")
-        harness.drop_db(args.db)
-    harness.LOGS_DIR.mkdir(parents=True, exist_ok=True)
-    log = harness.LOGS_DIR / f"bench-{args.db}.log"
-    cmd = [
-        *harness.odoo_command(),
-        f"--database={args.db}",
-        f"--addons-path={addons_path()}",
-        f"--data-dir={harness.data_dir()}",
-        "--init=isp_mpesa,isp_bench_floor",
-        "--without-demo=all",
-        "--stop-after-init",
-        "--max-cron-threads=0",
-        "--log-level=warn",
-        f"--logfile={log}",
-    ]
-    say(f"Creating {args.db} (isp_mpesa, isp_bench_floor, no demo data)")
-    started = time.monotonic()
-    if subprocess.run(cmd, stdin=subprocess.DEVNULL, check=False).returncode:
-        raise harness.HarnessError(f"creating {args.db} failed, see {log}")
-    say(f"  done in {time.monotonic() - started:.0f} s (log: {log})")
+    harness.create_bench_database(
+        args.db, ["isp_mpesa", "isp_bench_floor"], addons=addons_path(), say=say
+    )
 
 
 def odoo_registry(args):
-    import odoo
-
-    odoo.tools.config.parse_config(
-        [
-            f"--database={args.db}",
-            f"--addons-path={addons_path()}",
-            f"--data-dir={harness.data_dir()}",
-            "--log-level=warn",
-            "--max-cron-threads=0",
-        ]
-    )
-    return odoo.modules.registry.Registry(args.db)
+    return harness.open_registry(args.db, addons=addons_path())
 
 
 def odoo_env(cr):

@@ -550,47 +550,11 @@ class Meter:
 
 def create_odoo_db(args):
     """Drop ``args.db`` and create it with isp_radius, without demo data."""
-    harness.check_db_name(args.db)
-    harness.ensure_postgres()
-    if harness.db_exists(args.db):
-        say(f"Dropping the existing database {args.db}")
-        harness.drop_db(args.db)
-    harness.LOGS_DIR.mkdir(parents=True, exist_ok=True)
-    log = harness.LOGS_DIR / f"bench-{args.db}.log"
-    cmd = [
-        *harness.odoo_command(),
-        "-d",
-        args.db,
-        f"--addons-path={harness.addons_path()}",
-        f"--data-dir={harness.data_dir()}",
-        "-i",
-        "isp_radius",
-        "--without-demo=all",
-        "--stop-after-init",
-        "--max-cron-threads=0",
-        "--log-level=warn",
-        f"--logfile={log}",
-    ]
-    say(f"Creating {args.db}: {' '.join(cmd)}")
-    started = time.monotonic()
-    if subprocess.run(cmd, stdin=subprocess.DEVNULL, check=False).returncode:
-        raise harness.HarnessError(f"creating {args.db} failed, see {log}")
-    say(f"  done in {time.monotonic() - started:.0f} s (log: {log})")
+    harness.create_bench_database(args.db, ["isp_radius"], say=say)
 
 
 def odoo_registry(db):
-    import odoo
-
-    odoo.tools.config.parse_config(
-        [
-            f"--database={db}",
-            f"--addons-path={harness.addons_path()}",
-            f"--data-dir={harness.data_dir()}",
-            "--log-level=warn",
-            "--max-cron-threads=0",
-        ]
-    )
-    return odoo.modules.registry.Registry(db)
+    return harness.open_registry(db)
 
 
 def odoo_env(cr):
