@@ -410,6 +410,68 @@ def test_d_stk_and_paybill_race_repeated(odoo_registry, shop, sim, odoo_server):
         check_one_payment_both_channels(state, receipt, amount)
 
 
+def job_at(barrier, odoo_registry, failures):
+    """The payments job, released with the other side of ``barrier``."""
+    barrier.wait(10)
+    try:
+        post_process(odoo_registry)
+    except Exception as exc:  # noqa: BLE001 - reported by the caller
+        failures.append(repr(exc))
+
+
+def test_e_stk_callback_while_the_job_records_the_paybill_payment(
+    odoo_registry, shop, sim, odoo_server
+):
+    """The paybill confirmation of an STK payment, typed with the invoice
+    number, is claimed first and left to the payments job; the STK callback
+    then arrives while the job records it. Whoever wins, one payment."""
+    url, __ = odoo_server
+    for index in range(ROUNDS):
+        amount = 2000.0 + 7 * index  # 2000, 2007, 2014, 2021, 2028
+        phone = phone_for(20 + index)
+        invoice_id, tx_id, push = stk_payment(odoo_registry, shop, sim, amount, phone)
+        receipt = push["receipt"]
+        with odoo_registry.cursor() as cr:
+            number = odoo_env(cr)["account.move"].browse(invoice_id).name
+        confirm = f"{url}/payment/daraja/c2b/confirm/{shop['token']}"
+        assert post_at_once(
+            [(confirm, c2b_confirmation(receipt, amount, number, phone))]
+        ) == [(200, {"ResultCode": 0, "ResultDesc": "Success"})]
+        with odoo_registry.cursor() as cr:
+            entry = odoo_env(cr)["isp.mpesa.payment"].search([("name", "=", receipt)])
+            assert (entry.state, entry.transaction_id.id) == ("received", False)
+
+        barrier = threading.Barrier(2)
+        failures = []
+        thread = threading.Thread(
+            target=job_at, args=(barrier, odoo_registry, failures)
+        )
+        thread.start()
+        with requests.Session() as session:
+            session.trust_env = False
+            callback = sim.stk_callback_payload(push["CheckoutRequestID"])
+            barrier.wait(10)
+            response = session.post(
+                f"{url}/payment/daraja/stk/{shop['token']}", json=callback, timeout=60
+            )
+        thread.join(120)
+        assert not failures
+        assert (response.status_code, response.json()) == (
+            200,
+            {"ResultCode": 0, "ResultDesc": "Accepted"},
+        )
+        state = outcome_of(odoo_registry, invoice_id, receipt)
+        assert state["payments"] == [amount], (index, state)
+        assert "draft" not in state["payment_states"]
+        assert state["residual"] == 0.0
+        assert state["payment_state"] in PAID
+        assert state["ledger"] == [("both", "matched", amount)]
+        assert state["ledger_tx_partner"]
+        # the STK payment, and the paybill's own when the job won
+        assert state["done_txs"] in (1, 2)
+        assert set(state["receipts"]) == {receipt}
+
+
 RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (\w+) ")
 RETRIED = ("could not serialize access", "deadlock detected")
 

@@ -6,6 +6,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
+import psycopg2
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -75,6 +77,7 @@ class IspMpesaPayment(models.Model):
     payment_id = fields.Many2one(related="transaction_id.payment_id")
     state = fields.Selection(
         [
+            ("received", "Being recorded"),
             ("unmatched", "To assign"),
             ("matched", "Matched"),
             ("assigned", "Assigned by hand"),
@@ -340,25 +343,76 @@ class IspMpesaPayment(models.Model):
                 tx.reference,
             )
             return entry
+        if (
+            self.env.context.get("mpesa_defer_post_process")
+            and self.env["payment.transaction"]._mpesa_trigger_post_process()
+        ):
+            # In the callback: the receipt is claimed, the money cannot be lost
+            # or counted twice; matching the account and recording the payment
+            # are left to the payments job (an STK callback for this receipt
+            # arriving before it runs takes the receipt for its own payment).
+            entry.with_context(tracking_disable=True).state = "received"
+            return entry
+        entry._mpesa_match_and_apply()
+        return entry
+
+    def _mpesa_match_and_apply(self, post_process=True):
+        """Apply this paybill receipt to the customer its account names, or
+        queue it for an accountant."""
+        self.ensure_one()
         partner, invoices = self._mpesa_match_reference(
-            provider, vals["bill_ref_number"]
+            self.provider_id, self.bill_ref_number
         )
         if not partner:
-            entry.note = self.env._("No subscription or invoice with this account.")
+            self.write(
+                {
+                    "state": "unmatched",
+                    "note": self.env._("No subscription or invoice with this account."),
+                }
+            )
             _logger.info(
                 "M-PESA: paybill payment %s (KES %s, account %r) matches no "
                 "customer; queued for an accountant",
-                receipt,
-                amount,
-                vals["bill_ref_number"],
+                self.name,
+                self.amount,
+                self.bill_ref_number,
             )
-            return entry
-        entry._mpesa_apply_to(partner, invoices, "matched")
-        return entry
+            return
+        self._mpesa_apply_to(partner, invoices, "matched", post_process=post_process)
 
-    def _mpesa_apply_to(self, partner, invoices, state):
+    @api.model
+    def _mpesa_apply_received(self, batch_size=10, exclude=()):
+        """Part of the payments job: apply up to ``batch_size`` paybill
+        receipts the confirmations left (one database transaction each; a
+        receipt an STK callback is taking at that moment is left to it).
+        Their payment transactions are then made like the STK payments'.
+        Returns the ids of the receipts tried."""
+        entries = self.search(
+            [("state", "=", "received"), ("id", "not in", list(exclude))],
+            order="id",
+            limit=batch_size,
+        )
+        for entry in entries:
+            try:
+                self.env.cr.execute(
+                    "SELECT id FROM isp_mpesa_payment WHERE id = %s FOR UPDATE NOWAIT",
+                    [entry.id],
+                    log_exceptions=False,
+                )
+                entry.invalidate_recordset()
+                if entry.state == "received" and not entry.transaction_id:
+                    entry._mpesa_match_and_apply(post_process=False)
+                self.env.cr.commit()
+            except psycopg2.OperationalError:
+                # locked or changed by a callback for the same receipt: that
+                # callback records it; the next run sees what it did
+                self.env.cr.rollback()
+        return entries.ids
+
+    def _mpesa_apply_to(self, partner, invoices, state, post_process=True):
         """Record this receipt as ``partner``'s payment, reconciled with
-        ``invoices`` (oldest first); what is left is customer credit."""
+        ``invoices`` (oldest first); what is left is customer credit. Without
+        ``post_process``, the payment is left to the payments job."""
         self.ensure_one()
         provider = self.provider_id
         method = self.env.ref("payment.payment_method_mpesa")
@@ -384,7 +438,8 @@ class IspMpesaPayment(models.Model):
         tx._mpesa_append_log("receipt", self.name)
         tx.mpesa_result_code = "0"
         tx._set_done(state_message=self.env._("Paid: M-PESA receipt %s.", self.name))
-        tx._mpesa_post_process()
+        if post_process:
+            tx._mpesa_post_process()
         _logger.info(
             "M-PESA: receipt %s (KES %s) recorded for %s against %s invoice(s)",
             self.name,

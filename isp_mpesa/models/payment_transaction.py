@@ -246,35 +246,47 @@ class PaymentTransaction(models.Model):
         the receipt is already claimed and the transaction done, the money
         cannot be lost or counted twice. A subscriber watching the status page
         gets it post-processed by the page's own polling."""
-        if self.env.context.get("mpesa_defer_post_process"):
-            cron = self.env.ref(
-                "isp_mpesa.ir_cron_mpesa_post_process", raise_if_not_found=False
-            )
-            if cron and cron.active:
-                # one pending trigger is enough: the job takes every payment
-                # left (one made during a run may wait for the next minute)
-                self.env.cr.execute(
-                    """
-                    SELECT 1 FROM ir_cron_trigger
-                     WHERE cron_id = %s AND call_at <= now() at time zone 'UTC'
-                     LIMIT 1
-                    """,
-                    [cron.id],
-                )
-                if not self.env.cr.fetchone():
-                    cron.sudo()._trigger()
-                return
+        if (
+            self.env.context.get("mpesa_defer_post_process")
+            and self._mpesa_trigger_post_process()
+        ):
+            return
         self._post_process()
 
     @api.model
+    def _mpesa_trigger_post_process(self):
+        """Wake the payments job up; False when it is not active (then the
+        caller must do the work itself)."""
+        cron = self.env.ref(
+            "isp_mpesa.ir_cron_mpesa_post_process", raise_if_not_found=False
+        )
+        if not (cron and cron.active):
+            return False
+        # one pending trigger is enough: the job takes every payment left (one
+        # made during a run may wait for the next minute)
+        self.env.cr.execute(
+            """
+            SELECT 1 FROM ir_cron_trigger
+             WHERE cron_id = %s AND call_at <= now() at time zone 'UTC'
+             LIMIT 1
+            """,
+            [cron.id],
+        )
+        if not self.env.cr.fetchone():
+            cron.sudo()._trigger()
+        return True
+
+    @api.model
     def _cron_mpesa_post_process(self, batch_size=10):
-        """Create, post and reconcile the payments of the M-PESA transactions
-        the callbacks confirmed, one transaction per commit (Odoo's own
-        post-processing, limited to those: Odoo's generic job also walks
+        """Record in accounting what the callbacks confirmed: the paybill
+        receipts they left are matched to their customers (or queued for an
+        accountant), then the payments of the done M-PESA transactions are
+        created, posted and reconciled, one database transaction each (Odoo's
+        own post-processing, limited to those: Odoo's generic job also walks
         every pending transaction).
 
-        As a job: ``batch_size`` transactions per call, the progress reported
-        so that Odoo calls it again at once while more are waiting (a burst of
+        As a job: ``batch_size`` of each per call, the progress reported so
+        that Odoo calls it again at once while more are waiting (a burst of
         callbacks never makes one call outlive a cron worker's time limit).
         Otherwise: until none is left, each tried once."""
         domain = [
@@ -282,20 +294,24 @@ class PaymentTransaction(models.Model):
             ("state", "=", "done"),
             ("is_post_processed", "=", False),
         ]
+        Ledger = self.env["isp.mpesa.payment"].sudo()
         in_cron = bool(self.env.context.get("ir_cron_progress_id"))
-        tried = []
+        tried_entries, tried = [], []
         while True:
+            entries = Ledger._mpesa_apply_received(batch_size, exclude=tried_entries)
+            tried_entries += entries
             txs = self.search(
                 [*domain, ("id", "not in", tried)], order="id", limit=batch_size
             )
-            if not txs:
+            if not entries and not txs:
                 return
             tried += txs.ids
             txs._cron_post_process()
             if in_cron:
                 self.env["ir.cron"]._notify_progress(
-                    done=len(txs),
-                    remaining=self.search_count([*domain, ("id", "not in", tried)]),
+                    done=len(entries) + len(txs),
+                    remaining=Ledger.search_count([("state", "=", "received")])
+                    + self.search_count([*domain, ("id", "not in", tried)]),
                 )
                 return
 

@@ -86,6 +86,50 @@ class TestPaybill(IspMpesaCommon):
         self.assertEqual(entry.msisdn, "2547*****678")
         self.assertEqual(entry.transaction_id.payment_id.amount, 4000.0)
 
+    def test_confirmation_answers_first_the_job_records_it(self):
+        """The confirmation claims the receipt and answers; the payments job,
+        triggered at once, matches the account and makes the payment."""
+        cron = self.env.ref("isp_mpesa.ir_cron_mpesa_post_process")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        # none pending (a kept database may hold one from an earlier run)
+        Trigger.search([("cron_id", "=", cron.id)]).unlink()
+        result = self.c2b_pay(self.sub.account_number, 3500, post_process=False)
+        self.assertEqual(result["confirmation"].status, 200)
+        entry = self.ledger(result["trans_id"])
+        self.assertEqual((entry.state, entry.amount), ("received", 3500.0))
+        self.assertFalse(entry.transaction_id)
+        self.assertFalse(self.payments_of())
+        self.assertEqual(self.october.amount_residual, 2999.0)
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), 1)
+        # the same confirmation again meanwhile: still one receipt
+        again = self._post(
+            self.confirm_url(), result["confirmation"].payload, post_process=False
+        )
+        self.assertEqual(again.status_code, 200)
+        self.assertEqual(len(self.ledger(result["trans_id"])), 1)
+
+        self.run_post_processing()
+        # 3,500.00 against 2,999.00 (Oct) + 2,999.00 (Nov): October paid,
+        # November 2,999.00 - 501.00 = 2,498.00 left
+        self.assertEqual((entry.state, entry.partner_id), ("matched", self.customer))
+        self.assertEqual(self.payments_of().amount, 3500.0)
+        self.assertEqual(entry.transaction_id.payment_id, self.payments_of())
+        self.assertEqual(self.october.amount_residual, 0.0)
+        self.assertEqual(self.november.amount_residual, 2498.0)
+        self.run_post_processing()  # nothing left: nothing more
+        self.assertEqual(len(self.payments_of()), 1)
+
+    def test_unknown_account_waits_for_the_job_then_the_queue(self):
+        result = self.c2b_pay("NOBODY-42", 150, post_process=False)
+        entry = self.ledger(result["trans_id"])
+        self.assertEqual(entry.state, "received")
+        with self.assertRaisesRegex(UserError, "already applied"):
+            entry.action_assign()  # not the accountant's before the job ran
+        self.run_post_processing()
+        self.assertEqual(entry.state, "unmatched")
+        self.assertEqual(entry.note, "No subscription or invoice with this account.")
+        self.assertFalse(self.payments_of())
+
     def test_excess_stays_as_customer_credit(self):
         # 7,000.00 - 2 × 2,999.00 = 1,002.00 of credit
         self.c2b_pay(self.sub.account_number, "7000.00")

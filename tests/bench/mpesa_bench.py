@@ -529,13 +529,18 @@ def measured(name, server, port, requests_, clients, expected):
 
 
 def unprocessed(registry, company_id):
+    """Payments still to make: done transactions not post-processed, and
+    paybill receipts the confirmations left to the job (no transaction yet)."""
     with registry.cursor() as cr:
         cr.execute(
             """
-            SELECT count(*) FROM payment_transaction
-             WHERE company_id = %s AND state = 'done' AND is_post_processed IS NOT TRUE
+            SELECT (SELECT count(*) FROM payment_transaction
+                     WHERE company_id = %s AND state = 'done'
+                       AND is_post_processed IS NOT TRUE)
+                 + (SELECT count(*) FROM isp_mpesa_payment
+                     WHERE company_id = %s AND state = 'received')
             """,
-            [company_id],
+            [company_id, company_id],
         )
         return cr.fetchone()[0]
 
@@ -618,12 +623,13 @@ def check(registry, company_id, n):
             """
             SELECT count(*), count(DISTINCT name), count(DISTINCT transaction_id),
                    count(*) FILTER (WHERE channel = 'stk'),
-                   count(*) FILTER (WHERE channel = 'c2b')
+                   count(*) FILTER (WHERE channel = 'c2b'),
+                   count(*) FILTER (WHERE state = 'matched')
               FROM isp_mpesa_payment WHERE company_id = %s
             """,
             [company_id],
         )
-        ledger, receipts, ledger_txs, stk, c2b = cr.fetchone()
+        ledger, receipts, ledger_txs, stk, c2b, matched = cr.fetchone()
         cr.execute(
             """
             SELECT count(*), count(DISTINCT payment_id), count(DISTINCT mpesa_receipt)
@@ -651,6 +657,7 @@ def check(registry, company_id, n):
         "distinct receipts": (receipts, 2 * n),
         "ledger STK / C2B": ((stk, c2b), (n, n)),
         "ledger rows with a transaction": (ledger_txs, 2 * n),
+        "ledger rows matched": (matched, 2 * n),
         "done transactions": (done, 2 * n),
         "their distinct payments": (tx_payments, 2 * n),
         "their distinct receipts": (tx_receipts, 2 * n),
