@@ -97,7 +97,7 @@ def odoo_command() -> list[str]:
     """The command that starts Odoo's server (see ``ODOO_BIN``)."""
     if os.environ.get("ODOO_BIN"):
         return shlex.split(os.environ["ODOO_BIN"])
-    return [sys.executable, "-m", "odoo"]
+    return [sys.executable, str(TESTS_DIR / "odoo_server.py")]
 
 
 def _is_addons_dir(path: Path) -> bool:
