@@ -18,8 +18,8 @@ Environment variables understood everywhere (all optional):
     Odoo's own default.
 ``ODOO_BIN``
     The command that runs Odoo, e.g. ``odoo`` or ``/opt/odoo/odoo-bin``; default
-    ``python3 -m odoo`` with the interpreter running the script, i.e. the Odoo
-    that ``python3`` imports.
+    ``tests/odoo_server.py`` (Odoo's ``odoo-bin``) with the interpreter running
+    the script, i.e. the Odoo that ``python3`` imports.
 """
 
 import ast
