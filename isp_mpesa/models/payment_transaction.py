@@ -308,11 +308,18 @@ class PaymentTransaction(models.Model):
             tried += txs.ids
             txs._cron_post_process()
             if in_cron:
+                remaining = Ledger.search_count(
+                    [("state", "=", "received")]
+                ) + self.search_count([*domain, ("id", "not in", tried)])
                 self.env["ir.cron"]._notify_progress(
-                    done=len(entries) + len(txs),
-                    remaining=Ledger.search_count([("state", "=", "received")])
-                    + self.search_count([*domain, ("id", "not in", tried)]),
+                    done=len(entries) + len(txs), remaining=remaining
                 )
+                if remaining:
+                    # Odoo calls the job again at once up to 10 times, then
+                    # leaves it "ready" but lets the cron worker sleep until
+                    # its next wake-up (a minute): wake it as soon as this
+                    # run ends instead
+                    self.env.ref("isp_mpesa.ir_cron_mpesa_post_process")._trigger()
                 return
 
     # === STK push === #

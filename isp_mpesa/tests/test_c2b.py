@@ -5,6 +5,7 @@ the unmatched queue, validation, bad input."""
 
 import hashlib
 
+from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -118,6 +119,39 @@ class TestPaybill(IspMpesaCommon):
         self.assertEqual(self.november.amount_residual, 2498.0)
         self.run_post_processing()  # nothing left: nothing more
         self.assertEqual(len(self.payments_of()), 1)
+
+    def test_job_takes_ten_per_call_and_calls_itself_back(self):
+        """Run by Odoo's cron worker, the job records ten receipts per call
+        and, while more wait, asks to run again at once."""
+        for __ in range(12):
+            self.c2b_pay(self.sub.account_number, 100, post_process=False)
+        cron = self.env.ref("isp_mpesa.ir_cron_mpesa_post_process")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        Trigger.search([("cron_id", "=", cron.id)]).unlink()
+        waiting = self.env["isp.mpesa.payment"].search([("state", "=", "received")])
+        self.assertEqual(len(waiting), 12)
+
+        def run_as_cron():
+            self.env.flush_all()
+            with self.registry.cursor() as cr:
+                api.Environment(cr, SUPERUSER_ID, {}).ref(
+                    "isp_mpesa.ir_cron_mpesa_post_process"
+                ).method_direct_trigger()
+            self.env.invalidate_all()
+
+        run_as_cron()
+        # ten payments of 100.00: October 2,999.00 - 1,000.00 = 1,999.00
+        self.assertEqual(len(self.payments_of()), 10)
+        self.assertEqual(self.october.amount_residual, 1999.0)
+        self.assertEqual(waiting.mapped("state").count("received"), 2)
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), 1)
+
+        run_as_cron()
+        # the last two: 1,999.00 - 200.00 = 1,799.00; nothing left to call for
+        self.assertEqual(len(self.payments_of()), 12)
+        self.assertEqual(self.october.amount_residual, 1799.0)
+        self.assertEqual(set(waiting.mapped("state")), {"matched"})
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), 1)
 
     def test_unknown_account_waits_for_the_job_then_the_queue(self):
         result = self.c2b_pay("NOBODY-42", 150, post_process=False)
