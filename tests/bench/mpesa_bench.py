@@ -113,7 +113,7 @@ class OdooServer:
             f"--database={args.db}",
             f"--addons-path={addons_path()}",
             f"--data-dir={harness.data_dir()}",
-            "--db-filter=^" + re.escape(args.db) + "$",
+            *(["--db-filter=^" + re.escape(args.db) + "$"] if args.db_filter else []),
             "--http-interface=127.0.0.1",
             f"--http-port={self.port}",
             f"--gevent-port={self.gevent_port}",
@@ -851,6 +851,14 @@ def main(argv=None):
         "process after the callbacks)",
     )
     parser.add_argument("--log-level", default="info", help="Odoo's --log-level")
+    parser.add_argument(
+        "--no-db-filter",
+        dest="db_filter",
+        action="store_false",
+        help="serve the database by --database alone: without a --db-filter Odoo "
+        "does not list the databases (on a new PostgreSQL connection) for "
+        "every request without a session",
+    )
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument(
