@@ -51,4 +51,8 @@ else
 fi
 
 echo "isp-init: serving $ISP_DB_NAME on port 8069 (login admin, password admin)"
-exec odoo "${odoo_db_args[@]}" --db-filter="^${ISP_DB_NAME}\$" "$@"
+# --database alone exposes that one database. No --db-filter: with one, Odoo
+# lists the databases on a new PostgreSQL connection for every request
+# without a session, e.g. every M-PESA callback (the callbacks' benchmark in
+# docs/benchmarks.md: 42 instead of 70 per second).
+exec odoo "${odoo_db_args[@]}" "$@"

@@ -852,12 +852,12 @@ def main(argv=None):
     )
     parser.add_argument("--log-level", default="info", help="Odoo's --log-level")
     parser.add_argument(
-        "--no-db-filter",
-        dest="db_filter",
-        action="store_false",
-        help="serve the database by --database alone: without a --db-filter Odoo "
-        "does not list the databases (on a new PostgreSQL connection) for "
-        "every request without a session",
+        "--db-filter",
+        action="store_true",
+        help="serve the database with --db-filter=^DB$ besides --database: Odoo "
+        "then lists the databases, on a new PostgreSQL connection, for every "
+        "request without a session (the default serves by --database alone, "
+        "as the Docker stack does)",
     )
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--json", metavar="FILE")
