@@ -407,6 +407,13 @@ class IspMpesaPayment(models.Model):
                 # locked or changed by a callback for the same receipt: that
                 # callback records it; the next run sees what it did
                 self.env.cr.rollback()
+            except Exception:
+                # as Odoo's post-processing: one receipt that cannot be
+                # recorded does not hold up the others; it stays to record
+                _logger.exception(
+                    "M-PESA: paybill receipt %s could not be recorded", entry.name
+                )
+                self.env.cr.rollback()
         return entries.ids
 
     def _mpesa_apply_to(self, partner, invoices, state, post_process=True):
