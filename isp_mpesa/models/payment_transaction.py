@@ -308,8 +308,11 @@ class PaymentTransaction(models.Model):
             tried += txs.ids
             txs._cron_post_process()
             if in_cron:
+                # what this call tried and left (a failure) waits for the
+                # next run: counting it would make the job call itself again
+                # and again
                 remaining = Ledger.search_count(
-                    [("state", "=", "received")]
+                    [("state", "=", "received"), ("id", "not in", tried_entries)]
                 ) + self.search_count([*domain, ("id", "not in", tried)])
                 self.env["ir.cron"]._notify_progress(
                     done=len(entries) + len(txs), remaining=remaining
