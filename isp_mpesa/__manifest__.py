@@ -22,6 +22,7 @@
         "views/payment_provider_views.xml",
         "views/payment_transaction_views.xml",
         "views/isp_mpesa_payment_views.xml",
+        "views/isp_mpesa_callback_views.xml",
         "views/account_move_views.xml",
         "views/isp_subscription_views.xml",
         "wizards/isp_mpesa_request_views.xml",

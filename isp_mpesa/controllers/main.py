@@ -18,7 +18,12 @@ _logger = logging.getLogger(__name__)
 
 class MpesaController(http.Controller):
     """Daraja's callbacks (``type='http'``: raw JSON in, Daraja's JSON out) and
-    the portal's "send the prompt" call."""
+    the portal's "send the prompt" call.
+
+    A callback is checked (token, IP allow-list, JSON, the fields its
+    processing needs), kept in the inbox (``isp.mpesa.callback``) and
+    answered; the payments job processes it moments later. A paybill
+    *validation* is answered in the request: Daraja waits for its verdict."""
 
     # === helpers === #
 
@@ -47,24 +52,44 @@ class MpesaController(http.Controller):
         return provider, None
 
     def _read_json(self, what):
-        """The request's JSON object, or a 400 response."""
+        """``(object, raw text, None)`` from the request's JSON, or
+        ``(None, None, a 400 response)``."""
         raw = request.httprequest.get_data(as_text=True)
         if not raw.strip():
             _logger.warning("M-PESA %s with an empty body: refused", what)
-            return None, self._json({"ResultCode": 1, "ResultDesc": "Empty body"}, 400)
+            return (
+                None,
+                None,
+                self._json({"ResultCode": 1, "ResultDesc": "Empty body"}, 400),
+            )
         try:
             data = json.loads(raw)
         except ValueError:
             _logger.warning("M-PESA %s with malformed JSON: refused (%.80r)", what, raw)
-            return None, self._json(
-                {"ResultCode": 1, "ResultDesc": "Malformed JSON"}, 400
+            return (
+                None,
+                None,
+                self._json({"ResultCode": 1, "ResultDesc": "Malformed JSON"}, 400),
             )
         if not isinstance(data, dict):
             _logger.warning("M-PESA %s whose JSON is not an object: refused", what)
-            return None, self._json(
-                {"ResultCode": 1, "ResultDesc": "Invalid payload"}, 400
+            return (
+                None,
+                None,
+                self._json({"ResultCode": 1, "ResultDesc": "Invalid payload"}, 400),
             )
-        return data, None
+        return data, raw, None
+
+    def _keep(self, provider, kind, key, raw):
+        """Keep the callback for the payments job and wake the job; when the
+        job is not active, process it now instead."""
+        stored = (
+            request.env["isp.mpesa.callback"]
+            .sudo()
+            ._mpesa_store(provider, kind, key, raw)
+        )
+        if not request.env["payment.transaction"].sudo()._mpesa_trigger_post_process():
+            stored._mpesa_process()
 
     # === STK push callback === #
 
@@ -80,7 +105,7 @@ class MpesaController(http.Controller):
         provider, error = self._provider_or_403(token, "STK callback")
         if error:
             return error
-        data, error = self._read_json("STK callback")
+        data, raw, error = self._read_json("STK callback")
         if error:
             return error
         callback = (
@@ -99,10 +124,7 @@ class MpesaController(http.Controller):
                 mask_payload(data),
             )
             return self._json({"ResultCode": 1, "ResultDesc": "Invalid payload"}, 400)
-        _logger.info("M-PESA STK callback: %s", mask_payload(callback))
-        request.env["payment.transaction"].sudo().with_context(
-            mpesa_defer_post_process=True
-        )._mpesa_handle_stk_callback(provider, callback)
+        self._keep(provider, "stk", str(callback["CheckoutRequestID"]), raw)
         return self._json(const.STK_CALLBACK_ACK)
 
     # === paybill (C2B) === #
@@ -119,7 +141,7 @@ class MpesaController(http.Controller):
         provider, error = self._provider_or_403(token, "paybill validation")
         if error:
             return error
-        data, error = self._read_json("paybill validation")
+        data, __, error = self._read_json("paybill validation")
         if error:
             return error
         answer = (
@@ -139,17 +161,17 @@ class MpesaController(http.Controller):
         provider, error = self._provider_or_403(token, "paybill confirmation")
         if error:
             return error
-        data, error = self._read_json("paybill confirmation")
+        data, raw, error = self._read_json("paybill confirmation")
         if error:
             return error
-        _logger.info("M-PESA paybill confirmation: %s", mask_payload(data))
         try:
-            request.env["isp.mpesa.payment"].sudo().with_context(
-                mpesa_defer_post_process=True
-            )._mpesa_handle_c2b_confirmation(provider, data)
+            receipt, __ = request.env["isp.mpesa.payment"]._mpesa_parse_c2b(data)
         except MpesaBadPayload as exc:
-            _logger.warning("M-PESA paybill confirmation refused: %s", exc)
+            _logger.warning(
+                "M-PESA paybill confirmation refused: %s: %s", exc, mask_payload(data)
+            )
             return self._json({"ResultCode": 1, "ResultDesc": str(exc)}, 400)
+        self._keep(provider, "c2b", receipt, raw)
         return self._json(const.C2B_CONFIRMATION_ACK)
 
     # === portal: send the prompt === #

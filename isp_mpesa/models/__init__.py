@@ -1,5 +1,6 @@
 from . import payment_provider
 from . import payment_transaction
 from . import isp_mpesa_payment
+from . import isp_mpesa_callback
 from . import account_move
 from . import isp_subscription

@@ -207,11 +207,29 @@ class PaymentTransaction(models.Model):
         return super(PaymentTransaction, self - deferred)._log_received_message()
 
     def _post_process(self):
+        # The status page polls this: an STK callback still in the inbox for
+        # a payment it watches is processed now rather than by the job.
+        waiting = self.filtered(
+            lambda tx: (
+                tx.provider_code == "mpesa"
+                and tx.state in ("draft", "pending")
+                and tx.mpesa_checkout_request_id
+            )
+        )
+        if waiting:
+            self.env["isp.mpesa.callback"].with_context(
+                mpesa_defer_post_process=True
+            )._mpesa_process_for(waiting)
         pending = self.filtered("mpesa_message_pending")
         if pending:
             pending.mpesa_message_pending = False
             pending.with_context(mpesa_defer_post_process=False)._log_received_message()
         res = super()._post_process()
+        # still waiting for M-PESA: the page's next poll looks again (Odoo
+        # would mark them post-processed and stop asking)
+        waiting.filtered(
+            lambda tx: tx.state in ("draft", "pending")
+        ).is_post_processed = False
         # An STK payment whose receipt the paybill confirmation recorded first
         # shares that transaction's payment, once it exists.
         paid = self.filtered(
@@ -256,29 +274,37 @@ class PaymentTransaction(models.Model):
     @api.model
     def _mpesa_trigger_post_process(self):
         """Wake the payments job up; False when it is not active (then the
-        caller must do the work itself)."""
-        cron = self.env.ref(
+        caller must do the work itself). One query per call: every callback
+        calls it."""
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
             "isp_mpesa.ir_cron_mpesa_post_process", raise_if_not_found=False
         )
-        if not (cron and cron.active):
+        if not cron_id:
             return False
-        # one pending trigger is enough: the job takes every payment left (one
-        # made during a run may wait for the next minute)
+        # one pending trigger is enough: the job takes every callback and
+        # payment left, and triggers itself while some remain
         self.env.cr.execute(
             """
-            SELECT 1 FROM ir_cron_trigger
-             WHERE cron_id = %s AND call_at <= now() at time zone 'UTC'
-             LIMIT 1
+            SELECT c.active, EXISTS (
+                       SELECT 1 FROM ir_cron_trigger t
+                        WHERE t.cron_id = c.id
+                          AND t.call_at <= clock_timestamp() at time zone 'UTC')
+              FROM ir_cron c
+             WHERE c.id = %s
             """,
-            [cron.id],
+            [cron_id],
         )
-        if not self.env.cr.fetchone():
-            cron.sudo()._trigger()
+        row = self.env.cr.fetchone()
+        if not (row and row[0]):
+            return False
+        if not row[1]:
+            self.env["ir.cron"].sudo().browse(cron_id)._trigger()
         return True
 
     @api.model
     def _cron_mpesa_post_process(self, batch_size=10):
-        """Record in accounting what the callbacks confirmed: the paybill
+        """Record in accounting what the callbacks confirmed: the callbacks
+        kept in the inbox are processed (STK query, receipt claim), the paybill
         receipts they left are matched to their customers (or queued for an
         accountant), then the payments of the done M-PESA transactions are
         created, posted and reconciled, one database transaction each (Odoo's
@@ -295,15 +321,22 @@ class PaymentTransaction(models.Model):
             ("is_post_processed", "=", False),
         ]
         Ledger = self.env["isp.mpesa.payment"].sudo()
+        Inbox = (
+            self.env["isp.mpesa.callback"]
+            .sudo()
+            .with_context(mpesa_defer_post_process=True)
+        )
         in_cron = bool(self.env.context.get("ir_cron_progress_id"))
-        tried_entries, tried = [], []
+        tried_callbacks, tried_entries, tried = [], [], []
         while True:
+            callbacks = Inbox._mpesa_process_new(batch_size, exclude=tried_callbacks)
+            tried_callbacks += callbacks
             entries = Ledger._mpesa_apply_received(batch_size, exclude=tried_entries)
             tried_entries += entries
             txs = self.search(
                 [*domain, ("id", "not in", tried)], order="id", limit=batch_size
             )
-            if not entries and not txs:
+            if not callbacks and not entries and not txs:
                 return
             tried += txs.ids
             txs._cron_post_process()
@@ -311,11 +344,18 @@ class PaymentTransaction(models.Model):
                 # what this call tried and left (a failure) waits for the
                 # next run: counting it would make the job call itself again
                 # and again
-                remaining = Ledger.search_count(
-                    [("state", "=", "received"), ("id", "not in", tried_entries)]
-                ) + self.search_count([*domain, ("id", "not in", tried)])
+                remaining = (
+                    Inbox.search_count(
+                        [("state", "=", "new"), ("id", "not in", tried_callbacks)]
+                    )
+                    + Ledger.search_count(
+                        [("state", "=", "received"), ("id", "not in", tried_entries)]
+                    )
+                    + self.search_count([*domain, ("id", "not in", tried)])
+                )
                 self.env["ir.cron"]._notify_progress(
-                    done=len(entries) + len(txs), remaining=remaining
+                    done=len(callbacks) + len(entries) + len(txs),
+                    remaining=remaining,
                 )
                 if remaining:
                     # Odoo calls the job again at once up to 10 times, then

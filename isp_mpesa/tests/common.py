@@ -114,9 +114,10 @@ class IspMpesaCommon(IspBillingCommon, HttpCase):
         return self.env["payment.transaction"].search([("id", "not in", before)])
 
     def run_post_processing(self):
-        """What the post-processing job does moments after a callback
-        triggered it: create, post and reconcile the payments (in a cursor of
-        its own, as the job has: it commits one transaction at a time)."""
+        """What the payments job does moments after a callback triggered it:
+        process the callbacks kept in the inbox, then create, post and
+        reconcile the payments (in a cursor of its own, as the job has: it
+        commits one transaction at a time)."""
         self.env.flush_all()
         with self.registry.cursor() as cr:
             api.Environment(cr, SUPERUSER_ID, {})[
@@ -124,8 +125,30 @@ class IspMpesaCommon(IspBillingCommon, HttpCase):
             ]._cron_mpesa_post_process()
         self.env.invalidate_all()
 
-    def _post(self, path, body, raw=False, post_process=True):
-        """POST to this Odoo like Daraja does; the response."""
+    def process_callbacks(self):
+        """The first part of the payments job only: the callbacks kept in the
+        inbox are processed (transactions settled, receipts claimed), the
+        payments are not made yet."""
+        self.env.flush_all()
+        with self.registry.cursor() as cr:
+            Inbox = api.Environment(cr, SUPERUSER_ID, {})["isp.mpesa.callback"]
+            tried = []
+            while batch := Inbox.with_context(
+                mpesa_defer_post_process=True
+            )._mpesa_process_new(exclude=tried):
+                tried += batch
+        self.env.invalidate_all()
+
+    def _then(self, post_process, process):
+        if post_process:
+            self.run_post_processing()
+        elif process:
+            self.process_callbacks()
+
+    def _post(self, path, body, raw=False, post_process=True, process=True):
+        """POST to this Odoo like Daraja does; the response. Then the payments
+        job runs (``post_process``), or only its first part (``process``:
+        the inbox), or nothing."""
         data = body if raw else json.dumps(body)
         self.env.flush_all()
         response = self.opener.post(
@@ -135,27 +158,32 @@ class IspMpesaCommon(IspBillingCommon, HttpCase):
             timeout=30,
         )
         self.env.invalidate_all()
-        if post_process:
-            self.run_post_processing()
+        self._then(post_process, process)
         return response
 
-    def deliver(self, checkout_request_id=None, post_process=True):
-        """The simulator POSTs its due callbacks to this Odoo now (and then
-        Odoo's post-processing job runs, unless ``post_process`` is false)."""
+    def deliver(self, checkout_request_id=None, post_process=True, process=True):
+        """The simulator POSTs its due callbacks to this Odoo now; then as
+        ``_post``."""
         self.env.flush_all()
         deliveries = self.sim.deliver(checkout_request_id)
         self.env.invalidate_all()
-        if post_process:
-            self.run_post_processing()
+        self._then(post_process, process)
         return deliveries
 
-    def c2b_pay(self, *args, post_process=True, **kwargs):
+    def c2b_pay(self, *args, post_process=True, process=True, **kwargs):
         self.env.flush_all()
         result = self.sim.c2b_pay(*args, **kwargs)
         self.env.invalidate_all()
-        if post_process:
-            self.run_post_processing()
+        self._then(post_process, process)
         return result
+
+    def inbox(self, **domain):
+        """The callbacks kept, oldest first (``kind``, ``key``, ``state``)."""
+        return self.env["isp.mpesa.callback"].search(
+            [("provider_id", "=", self.provider.id)]
+            + [(field, "=", value) for field, value in domain.items()],
+            order="id",
+        )
 
     def stk_url(self, token=None):
         return f"/payment/daraja/stk/{token or self.token}"

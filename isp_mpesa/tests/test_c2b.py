@@ -4,6 +4,7 @@
 the unmatched queue, validation, bad input."""
 
 import hashlib
+import json
 
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
@@ -15,6 +16,7 @@ from .common import IspMpesaCommon
 CTRL_LOGGER = "odoo.addons.isp_mpesa.controllers.main"
 PROVIDER_LOGGER = "odoo.addons.isp_mpesa.models.payment_provider"
 LEDGER_LOGGER = "odoo.addons.isp_mpesa.models.isp_mpesa_payment"
+INBOX_LOGGER = "odoo.addons.isp_mpesa.models.isp_mpesa_callback"
 
 
 @tagged("post_install", "-at_install")
@@ -119,6 +121,59 @@ class TestPaybill(IspMpesaCommon):
         self.assertEqual(self.november.amount_residual, 2498.0)
         self.run_post_processing()  # nothing left: nothing more
         self.assertEqual(len(self.payments_of()), 1)
+
+    def test_confirmation_is_kept_and_answered_nothing_else(self):
+        """In the request, the confirmation is only kept: no receipt, no
+        account matched, until the payments job processes it."""
+        result = self.c2b_pay(
+            self.sub.account_number, 2999, post_process=False, process=False
+        )
+        self.assertEqual(
+            result["confirmation"].json(), {"ResultCode": 0, "ResultDesc": "Success"}
+        )
+        kept = self.inbox()
+        self.assertEqual(
+            [(c.kind, c.key, c.state) for c in kept],
+            [("c2b", result["trans_id"], "new")],
+        )
+        self.assertFalse(self.ledger(result["trans_id"]))
+        self.run_post_processing()
+        self.assertEqual(kept.state, "done")
+        self.assertEqual(self.ledger(result["trans_id"]).state, "matched")
+        self.assertEqual(self.payments_of().amount, 2999.0)
+        self.assertEqual(self.october.amount_residual, 0.0)
+
+    def test_callback_that_cannot_be_processed_is_marked_failed(self):
+        """A kept callback the job cannot process (here its body was damaged
+        in the database) is marked *Failed* with the error and logged; the
+        callbacks after it are processed; once repaired, *Process again*."""
+        damaged = self.env["isp.mpesa.callback"]._mpesa_store(
+            self.provider, "c2b", "DMG1234567", '{"TransID": "DMG1234567"}'
+        )
+        later = self.c2b_pay(
+            self.sub.account_number, 1000, post_process=False, process=False
+        )
+        with self.assertLogs(INBOX_LOGGER, "ERROR") as logs:
+            self.run_post_processing()
+        self.assertIn(f"callback {damaged.id} (DMG1234567)", logs.output[0])
+        self.assertEqual(damaged.state, "failed")
+        self.assertIn("TransAmount", damaged.error)
+        self.assertFalse(self.ledger("DMG1234567"))
+        # the one after it: 2,999.00 - 1,000.00 = 1,999.00 left on October
+        self.assertEqual(self.ledger(later["trans_id"]).state, "matched")
+        self.assertEqual(self.october.amount_residual, 1999.0)
+
+        damaged.sudo().body = json.dumps(
+            self.c2b_body("DMG1234567", "500.00", self.sub.account_number)
+        )
+        damaged.action_process_again()
+        self.assertEqual((damaged.state, damaged.error), ("new", False))
+        self.run_post_processing()
+        # 1,999.00 - 500.00 = 1,499.00
+        self.assertEqual(damaged.state, "done")
+        self.assertEqual(self.ledger("DMG1234567").amount, 500.0)
+        self.assertEqual(self.october.amount_residual, 1499.0)
+        self.assertEqual(len(self.payments_of()), 2)
 
     def test_job_takes_ten_per_call_and_calls_itself_back(self):
         """Run by Odoo's cron worker, the job records ten receipts per call
@@ -234,6 +289,7 @@ class TestPaybill(IspMpesaCommon):
                 with self.subTest(url=url[-12:], body=str(body)[:40]):
                     self.assertEqual(self._post(url, body, raw=raw).status_code, status)
         self.assertFalse(self.env["isp.mpesa.payment"].search([]))
+        self.assertFalse(self.inbox())  # nothing kept for the job either
         self.assertFalse(self.payments_of())
         self.assertEqual(self.october.amount_residual, 2999.0)
 
@@ -243,6 +299,7 @@ class TestPaybill(IspMpesaCommon):
         with mute_logger(CTRL_LOGGER):
             self.assertEqual(self._post(self.confirm_url(), body).status_code, 403)
         self.assertFalse(self.ledger("ALW1234567"))
+        self.assertFalse(self.inbox())
         self.provider.mpesa_allowed_ips = "127.0.0.0/8"
         self.assertEqual(self._post(self.confirm_url(), body).status_code, 200)
         self.assertEqual(self.ledger("ALW1234567").state, "matched")

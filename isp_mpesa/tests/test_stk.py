@@ -3,6 +3,8 @@
 """STK push (M-PESA Express) from the backend, its callback, its status
 query, against the local Daraja simulator over real HTTP."""
 
+import json
+
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError
@@ -76,9 +78,9 @@ class TestStkPush(IspMpesaCommon):
         self.assertEqual(invoice.amount_residual, 0.0)
 
     def test_callback_answers_first_the_payment_follows(self):
-        """The callback records the money (receipt claimed, transaction done)
-        and answers; the post-processing job, triggered at once, makes the
-        payment."""
+        """The callback is kept and answered, nothing else in the request;
+        the payments job, triggered at once, confirms it with M-PESA (the
+        receipt claimed, the transaction done), then makes the payment."""
         invoice = self._invoice(2999.0)
         tx = self._request_payment(invoice)
         cron = self.env.ref("isp_mpesa.ir_cron_mpesa_post_process")
@@ -86,9 +88,28 @@ class TestStkPush(IspMpesaCommon):
         # none pending (a kept database may hold one from an earlier run)
         Trigger.search([("cron_id", "=", cron.id)]).unlink()
 
-        deliveries = self.deliver(post_process=False)
+        deliveries = self.deliver(post_process=False, process=False)
         self.assertEqual([d.status for d in deliveries], [200])
+        self.assertEqual(
+            deliveries[0].json(), {"ResultCode": 0, "ResultDesc": "Accepted"}
+        )
+        kept = self.inbox()
+        self.assertEqual(
+            [(c.kind, c.key, c.state) for c in kept],
+            [("stk", tx.mpesa_checkout_request_id, "new")],
+        )
+        self.assertEqual(
+            json.loads(kept.sudo().body), deliveries[0].payload
+        )  # as Daraja sent it
+        self.assertEqual((tx.state, tx.mpesa_receipt), ("pending", False))
+        self.assertFalse(self.sim.queries)  # not even the status query yet
         receipt = self.sim.receipt_for(tx.mpesa_checkout_request_id)
+        self.assertFalse(self.env["isp.mpesa.payment"].search([("name", "=", receipt)]))
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), 1)
+
+        self.process_callbacks()
+        self.assertEqual(kept.state, "done")
+        self.assertEqual(len(self.sim.queries), 1)
         self.assertEqual((tx.state, tx.mpesa_receipt), ("done", receipt))
         self.assertFalse(tx.is_post_processed)
         self.assertFalse(self.payments_of())
@@ -110,6 +131,20 @@ class TestStkPush(IspMpesaCommon):
         self.run_post_processing()  # nothing left: nothing more
         self.assertEqual(len(self.payments_of()), 1)
         self.assertEqual(len(self.confirmed_messages(invoice, tx)), 1)
+
+    def test_without_the_payments_job_the_callback_does_it_all(self):
+        """With the payments job switched off, the callback is processed in
+        the request, payment included."""
+        self.env.ref("isp_mpesa.ir_cron_mpesa_post_process").active = False
+        invoice = self._invoice(1800.0)
+        tx = self._request_payment(invoice)
+        deliveries = self.deliver(post_process=False, process=False)
+        self.assertEqual([d.status for d in deliveries], [200])
+        self.assertEqual(self.inbox().mapped("state"), ["done"])
+        self.assertEqual(tx.state, "done")
+        self.assertEqual(self.payments_of().amount, 1800.0)
+        self.assertEqual(tx.payment_id, self.payments_of())
+        self.assertEqual(invoice.amount_residual, 0.0)
 
     def confirmed_messages(self, invoice, tx):
         return invoice.message_ids.filtered(
@@ -272,6 +307,7 @@ class TestStkPush(IspMpesaCommon):
         self.assertEqual(tx.state, "pending")
         self.assertFalse(self.payments_of())
         self.assertEqual(self.env["isp.mpesa.payment"].search_count([]), ledger_before)
+        self.assertFalse(self.inbox())  # nothing kept for the job either
 
     def test_unknown_checkout_request(self):
         # A success for a request Odoo never sent, which M-PESA does not know:

@@ -6,13 +6,13 @@ with ``--workers 0``) receives over loopback, from ``--clients`` concurrent
 client threads:
 
 * real: ``--n`` STK success callbacks (each for a real pending STK push the
-  simulator accepted: isp_mpesa confirms it with an STK query to the
-  simulator, claims the receipt and sets the transaction done) and ``--n``
-  paybill (C2B) confirmations, each for its own customer's invoice by invoice
-  number (claim, match, transaction); the payments themselves (created,
-  posted, reconciled with the invoice) are made by isp_mpesa's payments job,
-  which the callbacks trigger: in the server's cron worker
-  (``--cron-threads 1``) or in this script after the callbacks (``0``);
+  simulator accepted) and ``--n`` paybill (C2B) confirmations, each for its
+  own customer's invoice by invoice number. The routes check and keep each
+  callback (the inbox) and answer; isp_mpesa's payments job, which they
+  trigger, does the rest (STK query to the simulator, receipt claim, account
+  match, transaction, then the payment created, posted and reconciled with
+  the invoice): in the server's cron worker (``--cron-threads 1``) or in this
+  script after the callbacks (``0``);
 * floor: as many POSTs of the same bodies to ``/isp_bench/floor/<token>``
   (tests/bench/addons/isp_bench_floor), a ``type='http'``, ``auth='public'``,
   ``csrf=False`` route that only parses the JSON and answers, like the
@@ -396,7 +396,8 @@ def make_payments(registry, sim, company_id, start, stop):
 def profile_handlers(args, registry, sim, data):
     """cProfile isp_mpesa's handlers in this process (no HTTP): ``--profile-n``
     more STK callbacks and paybill confirmations, one transaction each, as the
-    routes run them. Writes DIR/stk.prof and DIR/c2b.prof; prints the top."""
+    payments job runs them on the callbacks the routes kept. Writes
+    DIR/stk.prof and DIR/c2b.prof; prints the top."""
     import cProfile
     import pstats
 
@@ -552,18 +553,20 @@ def measured(name, server, port, requests_, clients, expected):
 
 
 def unprocessed(registry, company_id):
-    """Payments still to make: done transactions not post-processed, and
-    paybill receipts the confirmations left to the job (no transaction yet)."""
+    """Work left to the payments job: callbacks kept in the inbox, paybill
+    receipts with no transaction yet, done transactions not post-processed."""
     with registry.cursor() as cr:
         cr.execute(
             """
-            SELECT (SELECT count(*) FROM payment_transaction
+            SELECT (SELECT count(*) FROM isp_mpesa_callback
+                     WHERE company_id = %s AND state = 'new')
+                 + (SELECT count(*) FROM payment_transaction
                      WHERE company_id = %s AND state = 'done'
                        AND is_post_processed IS NOT TRUE)
                  + (SELECT count(*) FROM isp_mpesa_payment
                      WHERE company_id = %s AND state = 'received')
             """,
-            [company_id, company_id],
+            [company_id, company_id, company_id],
         )
         return cr.fetchone()[0]
 
@@ -672,7 +675,17 @@ def check(registry, company_id, n):
             [company_id],
         )
         paid, invoices = cr.fetchone()
+        cr.execute(
+            """
+            SELECT count(*), count(*) FILTER (WHERE state = 'done')
+              FROM isp_mpesa_callback WHERE company_id = %s
+            """,
+            [company_id],
+        )
+        kept, processed = cr.fetchone()
     facts = {
+        # (the warm-up's STK failures are kept and processed too)
+        "callbacks kept but not processed": (kept - processed, 0),
         "payments": (payments, 2 * n),
         "posted payments": (posted, 2 * n),
         "sum of payments": (round(float(total), 2), float(expected_total)),
@@ -693,6 +706,7 @@ def check(registry, company_id, n):
             ", ".join(f"{k} {got} != {want}" for k, (got, want) in wrong.items())
         )
     return (
+        f"{kept:,} callbacks kept, all processed; "
         f"{payments:,} payments (posted), {receipts:,} distinct receipts "
         f"({stk:,} STK + {c2b:,} C2B), sum KES {float(total):,.2f} = hand-computed "
         f"{expected_total:,.2f}, {paid:,}/{invoices:,} invoices paid"
