@@ -426,14 +426,16 @@ def job_at(barrier, odoo_registry, failures):
 
 def status_poll_at(barrier, odoo_registry, tx_id, failures, retries):
     """What the subscriber's status page does on each poll
-    (``/payment/status/poll``: ``_post_process`` of the payment it watches,
-    one request, committed), released with the job. Odoo's route answers a
+    (``/payment/status/poll``: ``_mpesa_take_callbacks`` then
+    ``_post_process`` of the payment it watches, one request, committed),
+    released with the job. Odoo's route answers a
     serialization failure with "retry" and the page polls again: counted, not
     a failure."""
     barrier.wait(10)
     try:
         with odoo_registry.cursor() as cr:
             tx = odoo_env(cr)["payment.transaction"].browse(tx_id)
+            tx._mpesa_take_callbacks()
             if not tx.is_post_processed:
                 tx._post_process()
     except psycopg2.OperationalError:

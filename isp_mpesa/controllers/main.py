@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.http import request
 
 from odoo.addons.payment import utils as payment_utils
+from odoo.addons.payment.controllers.post_processing import PaymentPostProcessing
 
 from .. import const
 from ..models.isp_mpesa_payment import MpesaBadPayload
@@ -193,3 +194,13 @@ class MpesaController(http.Controller):
         except UserError as exc:
             return {"error": exc.args[0]}
         return {"state": tx.state, "message": tx.state_message}
+
+
+class MpesaPostProcessing(PaymentPostProcessing):
+    @http.route()
+    def poll_status(self, **kwargs):
+        """The status page's polling: the STK callback of the M-PESA payment
+        it watches is processed at once if it is still in the inbox, so the
+        subscriber does not wait for the payments job."""
+        self._get_monitored_transaction()._mpesa_take_callbacks()
+        return super().poll_status(**kwargs)

@@ -207,29 +207,11 @@ class PaymentTransaction(models.Model):
         return super(PaymentTransaction, self - deferred)._log_received_message()
 
     def _post_process(self):
-        # The status page polls this: an STK callback still in the inbox for
-        # a payment it watches is processed now rather than by the job.
-        waiting = self.filtered(
-            lambda tx: (
-                tx.provider_code == "mpesa"
-                and tx.state in ("draft", "pending")
-                and tx.mpesa_checkout_request_id
-            )
-        )
-        if waiting:
-            self.env["isp.mpesa.callback"].with_context(
-                mpesa_defer_post_process=True
-            )._mpesa_process_for(waiting)
         pending = self.filtered("mpesa_message_pending")
         if pending:
             pending.mpesa_message_pending = False
             pending.with_context(mpesa_defer_post_process=False)._log_received_message()
         res = super()._post_process()
-        # still waiting for M-PESA: the page's next poll looks again (Odoo
-        # would mark them post-processed and stop asking)
-        waiting.filtered(
-            lambda tx: tx.state in ("draft", "pending")
-        ).is_post_processed = False
         # An STK payment whose receipt the paybill confirmation recorded first
         # shares that transaction's payment, once it exists.
         paid = self.filtered(
@@ -256,6 +238,22 @@ class PaymentTransaction(models.Model):
                 if origin:
                     sibling.payment_id = origin.payment_id
         return res
+
+    def _mpesa_take_callbacks(self):
+        """What the status page's polling does first for the payment it
+        watches: an STK callback for it still in the inbox is processed now
+        rather than by the job (the poll then post-processes it)."""
+        waiting = self.filtered(
+            lambda tx: (
+                tx.provider_code == "mpesa"
+                and tx.state in ("draft", "pending")
+                and tx.mpesa_checkout_request_id
+            )
+        )
+        if waiting:
+            self.env["isp.mpesa.callback"].sudo().with_context(
+                mpesa_defer_post_process=True
+            )._mpesa_process_for(waiting)
 
     def _mpesa_post_process(self):
         """Create, post and reconcile the payment now; in a Daraja callback,
@@ -339,7 +337,8 @@ class PaymentTransaction(models.Model):
             if not callbacks and not entries and not txs:
                 return
             tried += txs.ids
-            txs._cron_post_process()
+            if txs:  # (Odoo's, called empty, walks every transaction)
+                txs._cron_post_process()
             if in_cron:
                 # what this call tried and left (a failure) waits for the
                 # next run: counting it would make the job call itself again
