@@ -256,12 +256,12 @@ class PaymentTransaction(models.Model):
             )._mpesa_process_for(waiting)
 
     def _mpesa_post_process(self):
-        """Create, post and reconcile the payment now; in a Daraja callback,
-        let a job do it moments later instead (as Odoo's own providers leave it
-        to Odoo's post-processing job), so that the callback answers at once:
-        the receipt is already claimed and the transaction done, the money
-        cannot be lost or counted twice. A subscriber watching the status page
-        gets it post-processed by the page's own polling."""
+        """Create, post and reconcile the payment now; while a kept callback
+        is processed (``mpesa_defer_post_process``: by the payments job, or
+        by the status page's polling), leave it to the job's next step or to
+        the poll's post-processing instead (as Odoo's own providers leave it
+        to Odoo's post-processing job): the receipt is already claimed and the
+        transaction done, the money cannot be lost or counted twice."""
         if (
             self.env.context.get("mpesa_defer_post_process")
             and self._mpesa_trigger_post_process()

@@ -146,6 +146,20 @@ class TestStkPush(IspMpesaCommon):
         self.assertEqual(tx.payment_id, self.payments_of())
         self.assertEqual(invoice.amount_residual, 0.0)
 
+    def test_job_leaves_the_other_payments_alone(self):
+        """A run of the payments job with no payment to make (here the
+        callback of a prompt cancelled on the phone) does not walk the other
+        payments: Odoo's post-processing, called with none, takes every
+        transaction not post-processed yet."""
+        waiting = self._request_payment(self._invoice(100.0))
+        self.sim.script(self.Outcome(result_code=1032), amount=200)
+        cancelled = self._request_payment(self._invoice(200.0), phone="0722000009")
+        self.assertEqual((waiting.state, waiting.is_post_processed), ("pending", False))
+        self.deliver(cancelled.mpesa_checkout_request_id)
+        self.assertEqual(cancelled.state, "cancel")
+        self.assertEqual((waiting.state, waiting.is_post_processed), ("pending", False))
+        self.assertFalse(self.payments_of())
+
     def confirmed_messages(self, invoice, tx):
         return invoice.message_ids.filtered(
             lambda m: tx.reference in m.body and "has been confirmed" in m.body
