@@ -6,45 +6,25 @@ Odoo's SMS queue (``sms.sms``, job *SMS: SMS Queue Manager*) sends through IAP.
 For the SMS of a company whose *SMS gateway* is Africa's Talking, the batch
 goes to Africa's Talking's bulk SMS API instead, and each recipient's status
 becomes the SMS's state. A gateway that cannot be reached leaves the SMS in
-the queue for the next run, up to ``AT_MAX_ATTEMPTS`` runs.
+the queue for the next run, up to ``AT_MAX_ATTEMPTS`` runs. The HTTP client
+(requests, answers, status codes) is ``isp_billing/tools/africastalking_api.py``;
+this file keeps what the answers do to the SMS (states, retries, dunning log).
 """
 
 import logging
-import re
-
-import requests
 
 from odoo import fields, models, tools
 
+from ..tools.africastalking_api import (
+    AT_MAX_RECIPIENTS,
+    AfricasTalkingApi,
+    GatewayUnavailable,
+    digits,
+)
+
 _logger = logging.getLogger(__name__)
 
-# Africa's Talking bulk SMS API (docs.africastalking.com/sms/sending, last seen
-# 2026-04): POST <base>/version1/messaging, form-encoded, header apiKey.
-AT_PATH = "/version1/messaging"
-AT_TIMEOUT = 10  # seconds
-AT_MAX_RECIPIENTS = 100  # numbers per request (our choice, well under its limit)
 AT_MAX_ATTEMPTS = 5  # runs of the queue that could not reach the gateway
-# Per-recipient statusCode: 100 Processed, 101 Sent, 102 Queued. Accepted by
-# the gateway, not yet delivered: Odoo's "Sent" (pending), as for IAP.
-AT_SUCCESS_CODES = {100, 101, 102}
-# Per-recipient failures that sending again will not cure: Odoo failure type.
-AT_FAILURE_TYPES = {
-    401: "sms_acc",  # RiskHold: the account is on hold
-    402: "sms_registration_needed",  # InvalidSenderId: not registered
-    403: "sms_number_format",  # InvalidPhoneNumber
-    404: "sms_number_format",  # UnsupportedNumberType (e.g. a landline)
-    405: "sms_credit",  # InsufficientBalance
-    406: "sms_blacklist",  # UserInBlacklist: opted out at the network
-    407: "sms_country_not_supported",  # CouldNotRoute
-    409: "sms_optout",  # DoNotDisturbRejection
-    502: "sms_server",  # RejectedByGateway
-}
-# Per-recipient failures of the gateway itself: tried again next run.
-AT_RETRY_CODES = {500, 501}  # InternalServerError, GatewayError
-
-
-class GatewayUnavailable(Exception):
-    """Africa's Talking could not be reached or answered with a server error."""
 
 
 class SmsSms(models.Model):
@@ -157,8 +137,8 @@ class SmsSms(models.Model):
 
     def _isp_at_send(self, company, unlink_failed, unlink_sent, raise_exception):
         """Send ``self`` (SMS of ``company``) through Africa's Talking."""
-        company_sudo = company.sudo()
-        if not (company_sudo.isp_sms_at_username and company_sudo.isp_sms_at_api_key):
+        api = AfricasTalkingApi.from_company(company)
+        if not api.has_credentials:
             _logger.info(
                 "SMS %s: company %s uses Africa's Talking without username or API key",
                 self.ids,
@@ -177,7 +157,7 @@ class SmsSms(models.Model):
             for body, records in self.grouped("body").items():
                 for ids in tools.split_every(AT_MAX_RECIPIENTS, records.ids):
                     chunk = self.browse(ids)
-                    chunk._isp_at_post(company_sudo, body, unlink_failed, unlink_sent)
+                    chunk._isp_at_post(api, company, body, unlink_failed, unlink_sent)
                     posted |= chunk
         except GatewayUnavailable as exc:
             # The rest of the batch waits for the next run with the failed part.
@@ -186,38 +166,19 @@ class SmsSms(models.Model):
             (self - posted)._isp_sms_retry(str(exc), company, unlink_failed)
         self.sudo().mail_message_id._notify_message_notification_update()
 
-    def _isp_at_post(self, company_sudo, body, unlink_failed, unlink_sent):
+    def _isp_at_post(self, api, company, body, unlink_failed, unlink_sent):
         """One request: ``body`` to the numbers of ``self``; apply the answer.
 
-        :raise GatewayUnavailable: no connection, timeout, HTTP 5xx or an
-            answer that is not Africa's Talking's JSON
+        :param AfricasTalkingApi api: the client of ``company``'s account
+        :raise GatewayUnavailable: see ``AfricasTalkingApi.send_sms``
         """
-        url = (company_sudo.isp_sms_at_base_url or "").rstrip("/") + AT_PATH
-        data = {
-            "username": company_sudo.isp_sms_at_username,
-            "to": ",".join(self.mapped("number")),
-            "message": body,
-        }
-        if company_sudo.isp_sms_sender_id:
-            data["from"] = company_sudo.isp_sms_sender_id
-        headers = {
-            "apiKey": company_sudo.isp_sms_at_api_key,
-            "Accept": "application/json",
-        }
-        try:
-            response = requests.post(
-                url, data=data, headers=headers, timeout=AT_TIMEOUT
-            )
-        except requests.exceptions.RequestException as exc:
-            raise GatewayUnavailable(type(exc).__name__) from exc
-        if response.status_code >= 500:
-            raise GatewayUnavailable(f"HTTP {response.status_code}")
-        if response.status_code == 401:
+        status, answer = api.send_sms(self.mapped("number"), body)
+        if status == "auth":
             _logger.info(
                 "SMS %s: Africa's Talking refused the username or API key of "
                 "company %s",
                 self.ids,
-                company_sudo.id,
+                company.id,
             )
             self._isp_sms_done(
                 "error",
@@ -229,26 +190,16 @@ class SmsSms(models.Model):
                 unlink_sent,
             )
             return
-        if response.status_code >= 400:
-            reason = f"HTTP {response.status_code}: {response.text[:200]}"
-            _logger.info("SMS %s: Africa's Talking answered %s", self.ids, reason)
+        if status == "refused":
+            _logger.info("SMS %s: Africa's Talking answered %s", self.ids, answer)
             self._isp_sms_done(
-                "error", "sms_server", reason, unlink_failed, unlink_sent
+                "error", "sms_server", answer, unlink_failed, unlink_sent
             )
             return
-        try:
-            recipients = response.json()["SMSMessageData"]["Recipients"]
-            by_number = {}
-            for recipient in recipients:
-                key = _digits(recipient["number"])
-                by_number.setdefault(key, []).append(recipient)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise GatewayUnavailable(
-                f"HTTP {response.status_code}, unreadable answer"
-            ) from exc
+        by_number = answer
         counts = {}
         for sms in self:
-            found = by_number.get(_digits(sms.number)) or []
+            found = by_number.get(digits(sms.number)) or []
             # The same number twice: one entry each, in order.
             recipient = found.pop(0) if len(found) > 1 else (found[:1] or [None])[0]
             outcome = sms._isp_at_apply(recipient, unlink_failed, unlink_sent)
@@ -256,7 +207,7 @@ class SmsSms(models.Model):
         _logger.info(
             "SMS %s sent through Africa's Talking (company %s): %s",
             self.ids,
-            company_sudo.id,
+            company.id,
             ", ".join(f"{count} {name}" for name, count in sorted(counts.items())),
         )
 
@@ -273,21 +224,17 @@ class SmsSms(models.Model):
                 unlink_failed,
             )
             return "retry"
-        try:
-            code = int(recipient.get("statusCode"))
-        except (TypeError, ValueError):
-            code = 0
-        status = f"{code} {recipient.get('status') or ''}".strip()
-        if code in AT_SUCCESS_CODES:
+        outcome, failure_type, status = AfricasTalkingApi.recipient_outcome(recipient)
+        if outcome == "sent":
             self._isp_sms_done("pending", False, status, unlink_failed, unlink_sent)
             self.isp_gateway_message_id = recipient.get("messageId")
-            return "sent"
-        if code in AT_RETRY_CODES:
+        elif outcome == "retry":
             self._isp_sms_retry(status, self._isp_sms_company(), unlink_failed)
-            return "retry"
-        failure_type = AT_FAILURE_TYPES.get(code, "unknown")
-        self._isp_sms_done("error", failure_type, status, unlink_failed, unlink_sent)
-        return "error"
+        else:
+            self._isp_sms_done(
+                "error", failure_type, status, unlink_failed, unlink_sent
+            )
+        return outcome
 
     def _isp_sms_done(self, state, failure_type, status, unlink_failed, unlink_sent):
         """Final state of ``self`` (``pending``: sent; ``error``), as Odoo's
@@ -354,7 +301,3 @@ class SmsSms(models.Model):
                 len(give_up),
                 AT_MAX_ATTEMPTS,
             )
-
-
-def _digits(number):
-    return re.sub(r"\D", "", number or "")

@@ -7,3 +7,4 @@ from . import test_dunning
 from . import test_autopay
 from . import test_portal
 from . import test_sms_gateway
+from . import test_africastalking_api
