@@ -1,6 +1,5 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from collections import defaultdict
 from datetime import timedelta
 
 from werkzeug.urls import url_encode
@@ -115,8 +114,8 @@ class IspCustomerPortal(CustomerPortal):
     def _isp_subscription_page_values(self, sub_sudo, access_token, **kw):
         open_invoices = sub_sudo._isp_open_invoices()
         promise_ok, promise_reason = sub_sudo._isp_promise_available()
-        statement, balance = self._isp_statement(sub_sudo)
-        period = self._isp_current_period(sub_sudo)
+        statement, balance = sub_sudo._isp_portal_statement()
+        period = sub_sudo._isp_portal_current_period()
         today = sub_sudo._today()
         values = {
             "page_name": "isp_subscription",
@@ -150,84 +149,6 @@ class IspCustomerPortal(CustomerPortal):
         return self._get_page_view_values(
             sub_sudo, access_token, values, "my_isp_subscriptions_history", False, **kw
         )
-
-    def _isp_current_period(self, sub_sudo):
-        """The billed period containing today: ``(first day, last day)`` or None."""
-        today = sub_sudo._today()
-        period = sub_sudo.period_ids.filtered(
-            lambda p: p.date_start <= today < p.date_end
-        )[:1]
-        if not period:
-            return None
-        return period.date_start, period.date_end - timedelta(days=1)
-
-    def _isp_statement(self, sub_sudo):
-        """The subscription's invoices and credit notes and the payments made
-        on them, in date order, with a running balance.
-
-        :return: ``([{date, label, kind, amount, balance, url}], balance)``
-        :rtype: tuple
-        """
-        moves = sub_sudo.invoice_line_ids.move_id.filtered(
-            lambda m: (
-                m.state == "posted" and m.move_type in ("out_invoice", "out_refund")
-            )
-        )
-        rows = []
-        for move in moves:
-            rows.append(
-                {
-                    "date": move.invoice_date,
-                    "order": (0, move.id),
-                    "label": move.name,
-                    "kind": "invoice" if move.move_type == "out_invoice" else "credit",
-                    "amount": move.amount_total_in_currency_signed,
-                    "url": move.get_portal_url(),
-                }
-            )
-        payments = defaultdict(float)
-        payment_info = {}
-        for move in moves:
-            sign = -1 if move.move_type == "out_invoice" else 1
-            for item in (move.invoice_payments_widget or {}).get("content", []):
-                if item["is_exchange"] or item["move_id"] in moves.ids:
-                    continue
-                payments[item["move_id"]] += sign * item["amount"]
-                payment_info[item["move_id"]] = item
-        # Payments without a journal entry of their own (Odoo 18: a journal
-        # without outstanding accounts) are only matched to the invoices.
-        for payment in moves.matched_payment_ids.filtered(
-            lambda p: not p.move_id and p.state in ("in_process", "paid")
-        ):
-            rows.append(
-                {
-                    "date": payment.date,
-                    "order": (1, payment.id),
-                    "label": payment.name,
-                    "kind": "payment",
-                    "amount": -payment.amount_signed,
-                    "url": False,
-                }
-            )
-        for move_id, amount in payments.items():
-            item = payment_info[move_id]
-            rows.append(
-                {
-                    "date": item["date"],
-                    "order": (1, move_id),
-                    "label": item["ref"],
-                    "kind": "payment",
-                    "amount": amount,
-                    "url": False,
-                }
-            )
-        rows.sort(key=lambda row: (row["date"], row["order"]))
-        currency = sub_sudo.currency_id
-        balance = 0.0
-        for row in rows:
-            balance = currency.round(balance + row["amount"])
-            row["balance"] = balance
-        return rows, balance
 
     def _isp_autopay_tokens(self, sub_sudo):
         """The customer's saved payment methods usable for this subscription."""
