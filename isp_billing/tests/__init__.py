@@ -10,3 +10,4 @@ from . import test_sms_gateway
 from . import test_africastalking_api
 from . import test_portal_statement
 from . import test_mail_template
+from . import test_lifecycle_random
