@@ -6,7 +6,11 @@ from odoo import fields, models
 class IspSubscriptionPeriod(models.Model):
     """One row per billed period: the database refuses a second row for the same
     subscription and period start, so a period is billed at most once whatever
-    runs the billing job, how often, and how many at a time."""
+    runs the billing job, how often, and how many at a time.
+
+    A period whose every day was credited back (a plan change to another period
+    length, a termination with credit) is marked *credited* and gives its key
+    up: the new rhythm may start a period on the same day."""
 
     _name = "isp.subscription.period"
     _description = "ISP Billed Period"
@@ -21,16 +25,39 @@ class IspSubscriptionPeriod(models.Model):
     move_id = fields.Many2one(
         "account.move", string="Invoice", required=True, ondelete="restrict", index=True
     )
+    credited = fields.Boolean(
+        readonly=True,
+        help="Every day of this period was credited back (plan change to another "
+        "period length, termination with credit).",
+    )
+    credit_move_id = fields.Many2one(
+        "account.move",
+        string="Credited by",
+        readonly=True,
+        ondelete="restrict",
+        help="The credit note of the unused days (empty when it rounded to zero).",
+    )
 
     _sql_constraints = [
-        (
-            "period_unique",
-            "unique(subscription_id, date_start)",
-            "This period of the subscription is already billed.",
-        ),
         (
             "period_dates",
             "check(date_start < date_end)",
             "A billed period must end after it starts.",
         ),
     ]
+
+    def init(self):
+        # The exactly-once key: (subscription, period start) among the periods
+        # not credited back. A partial unique index, which _sql_constraints
+        # cannot declare.
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS isp_subscription_period_billed_unique
+                ON isp_subscription_period (subscription_id, date_start)
+             WHERE credited IS NOT TRUE
+            """
+        )
+
+    def _mark_credited(self, credit_move):
+        """Mark these periods credited back by ``credit_move`` (may be empty)."""
+        self.sudo().write({"credited": True, "credit_move_id": credit_move.id})

@@ -1,0 +1,22 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Constants shared by the billing engine, the dunning run and the add-ons."""
+
+from psycopg2 import errors as pg_errors
+
+# Errors that mean "another transaction works on the same rows right now":
+# the run stops without flagging anyone and the next run picks up what is left.
+# A unique-key refusal is not one of them: under the row lock the engine holds,
+# it means the data is wrong (see README, billing rule 7).
+CONCURRENCY_ERRORS = (pg_errors.SerializationFailure, pg_errors.LockNotAvailable)
+
+# Months in one unit of billing period, to turn any period into a monthly amount
+# (days and weeks over the average Gregorian year).
+MONTHS_PER_UNIT = {"day": 12 / 365.25, "week": 12 / 52.1775, "month": 1, "year": 12}
+
+# A customer invoice that is posted and not (fully) paid.
+UNPAID_INVOICE_DOMAIN = [
+    ("move_type", "=", "out_invoice"),
+    ("state", "=", "posted"),
+    ("payment_state", "in", ("not_paid", "partial")),
+]
