@@ -7,6 +7,7 @@ EVENT_TYPES = [
     ("new", "New"),
     ("upgrade", "Upgrade"),
     ("downgrade", "Downgrade"),
+    ("plan_change", "Plan change (same price)"),
     ("suspension", "Suspension"),
     ("reactivation", "Reactivation"),
     ("termination", "Termination"),

@@ -85,23 +85,52 @@ class IspSubscriptionLine(models.Model):
     @api.depends("product_id", "quantity")
     def _compute_price_unit(self):
         for line in self:
-            product = line.product_id
-            if not product:
-                line.price_unit = 0.0
-                continue
-            sub = line.subscription_id
-            date = sub.date_start or fields.Date.context_today(line)
-            if sub.pricelist_id:
-                line.price_unit = sub.pricelist_id._get_product_price(
-                    product, line.quantity or 1.0, currency=sub.currency_id, date=date
-                )
-            else:
-                line.price_unit = product.currency_id._convert(
-                    product.lst_price,
-                    sub.currency_id or product.currency_id,
-                    sub.company_id or self.env.company,
-                    date,
-                )
+            line.price_unit = line._get_catalog_price(line.product_id)
+
+    def _get_catalog_price(self, product):
+        """The unit price of ``product`` on this line: the subscription's
+        pricelist at its start date, else the product's sales price in the
+        subscription's currency. Writes nothing."""
+        self.ensure_one()
+        if not product:
+            return 0.0
+        sub = self.subscription_id
+        date = sub.date_start or fields.Date.context_today(self)
+        if sub.pricelist_id:
+            return sub.pricelist_id._get_product_price(
+                product, self.quantity or 1.0, currency=sub.currency_id, date=date
+            )
+        return product.currency_id._convert(
+            product.lst_price,
+            sub.currency_id or product.currency_id,
+            sub.company_id or self.env.company,
+            date,
+        )
+
+    def _prepare_invoice_line(self, price_unit, name, start=None, end=None, **vals):
+        """Return the ``account.move.line`` values that bill this line.
+
+        :param float price_unit: the (prorated, rounded) unit price
+        :param str name: the line's label
+        :param date start: first day of the service period the line covers
+        :param date end: first day after it
+        :return: invoice line values (``vals`` override them)
+        :rtype: dict
+        """
+        self.ensure_one()
+        return {
+            "product_id": self.product_id.id,
+            "name": name,
+            "quantity": self.quantity,
+            "price_unit": price_unit,
+            "isp_subscription_id": self.subscription_id.id,
+            # Only one-time lines need the link (it marks them invoiced);
+            # recurring lines would recompute that flag for nothing.
+            "isp_subscription_line_id": self.id if self.line_type == "once" else False,
+            "isp_period_start": start,
+            "isp_period_end": end,
+            **vals,
+        }
 
     @api.depends("quantity", "price_unit")
     def _compute_price_subtotal(self):

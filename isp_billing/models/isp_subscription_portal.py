@@ -15,9 +15,7 @@ class IspSubscription(models.Model):
     def _isp_portal_current_period(self):
         """The billed period containing today: ``(first day, last day)`` or None."""
         self.ensure_one()
-        today = self._today()
-        periods = self.period_ids
-        period = periods.filtered(lambda p: p.date_start <= today < p.date_end)[:1]
+        period = self._isp_billed_period()
         if not period:
             return None
         return period.date_start, period.date_end - timedelta(days=1)

@@ -235,9 +235,9 @@ class TestDunning(IspBillingCommon):
     def test_each_step_claimed_once(self):
         sub, invoice = self._subscription()
         step = self.steps[0]
-        Step = self.env["isp.dunning.step"]
-        first = Step._claim([(invoice.id, step.id, self.d("2026-11-13"))])
-        second = Step._claim([(invoice.id, step.id, self.d("2026-11-13"))])
+        Run = self.env["isp.dunning.run"]
+        first = Run._claim([(invoice.id, step.id, self.d("2026-11-13"))])
+        second = Run._claim([(invoice.id, step.id, self.d("2026-11-13"))])
         self.assertEqual(len(first), 1)
         self.assertEqual(second, [])
 

@@ -206,14 +206,16 @@ class TestPlanChange(IspBillingCommon):
     @freeze_time("2026-11-21 09:00:00")
     def test_change_to_other_rhythm_restarts_periods(self):
         sub = self._billed_november(self.plan_home)
-        move = sub._change_plan(self.plan_weekly, self.d("2026-11-21"))
-        # Only the credit: 2999 * 10/30 = 999.67, as a credit note.
-        self.assertEqual(move.move_type, "out_refund")
-        self.assertMoveAmounts(move, 999.67, 0.0, 999.67)
-        self.assertEqual(sub.next_invoice_date, self.d("2026-11-21"))
-        week = self._bill(sub, self.d("2026-11-21"))
+        moves = sub._change_plan(self.plan_weekly, self.d("2026-11-21"))
+        # The credit: 2999 * 10/30 = 999.67, as a credit note; then the first
+        # week of the new rhythm, billed at once.
+        credit, week = moves.sorted("id")
+        self.assertEqual(credit.move_type, "out_refund")
+        self.assertMoveAmounts(credit, 999.67, 0.0, 999.67)
         self.assertMoveAmounts(week, 700.0, 0.0, 700.0)
+        self.assertEqual(sub.billing_anchor_date, self.d("2026-11-21"))
         self.assertEqual(sub.next_invoice_date, self.d("2026-11-28"))
+        self.assertFalse(self._bill(sub, self.d("2026-11-21")))
 
 
 @tagged("post_install", "-at_install")

@@ -4,17 +4,21 @@ from odoo import fields, models
 
 
 class IspBillingWizardLine(models.TransientModel):
+    """One document the billing run would post (the preview)."""
+
     _name = "isp.billing.wizard.line"
-    _description = "ISP billing preview line"
+    _description = "ISP billing preview document"
 
     wizard_id = fields.Many2one("isp.billing.wizard", required=True, ondelete="cascade")
-    subscription_id = fields.Many2one("isp.subscription", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    origin = fields.Char(string="Subscriptions", readonly=True)
     move_type = fields.Selection(
         [("out_invoice", "Invoice"), ("out_refund", "Credit note")], readonly=True
     )
-    name = fields.Text(string="Description", readonly=True)
-    quantity = fields.Float(readonly=True)
-    price_unit = fields.Float(string="Unit price", readonly=True)
+    name = fields.Text(string="Lines", readonly=True)
+    period_start = fields.Date(string="From", readonly=True)
+    period_end = fields.Date(string="Until (excluded)", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
-    price_subtotal = fields.Monetary(string="Untaxed", readonly=True)
-    price_total = fields.Monetary(string="Total", readonly=True)
+    amount_untaxed = fields.Monetary(string="Untaxed", readonly=True)
+    amount_tax = fields.Monetary(string="Taxes", readonly=True)
+    amount_total = fields.Monetary(string="Total", readonly=True)

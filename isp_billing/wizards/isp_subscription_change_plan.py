@@ -23,6 +23,13 @@ class IspSubscriptionChangePlan(models.TransientModel):
         "the period. A future date schedules the change.",
     )
     reason = fields.Char()
+    date_ref = fields.Date(
+        string="Reference date",
+        required=True,
+        default=fields.Date.context_today,
+        help="The day the change is made: a later effective date schedules it, and "
+        "the adjustment document is dated on this day.",
+    )
 
     @api.model
     def default_get(self, fields_list):
@@ -33,12 +40,13 @@ class IspSubscriptionChangePlan(models.TransientModel):
         if sub.exists():
             res["subscription_id"] = sub.id
             res.setdefault("date", sub._today())
+            res.setdefault("date_ref", sub._today())
         return res
 
     def action_confirm(self):
         self.ensure_one()
         move = self.subscription_id._change_plan(
-            self.new_plan_id, self.date, self.reason
+            self.new_plan_id, self.date, self.reason, date_ref=self.date_ref
         )
         if move:
             return move._isp_action_view()

@@ -30,6 +30,13 @@ class IspSubscriptionStateWizard(models.TransientModel):
         default=fields.Date.context_today,
         help="First day without service. A future date schedules the termination.",
     )
+    date_ref = fields.Date(
+        string="Reference date",
+        required=True,
+        default=fields.Date.context_today,
+        help="The day the termination is made: a later termination date schedules "
+        "it, and the termination document is dated on this day.",
+    )
     credit = fields.Boolean(
         string="Credit unused days",
         help="Issue a credit note for the days already billed after the termination "
@@ -53,5 +60,7 @@ class IspSubscriptionStateWizard(models.TransientModel):
         elif self.action == "reactivate":
             subs.action_reactivate(self.reason)
         else:
-            subs.action_terminate(self.date, self.reason, credit=self.credit)
+            subs.action_terminate(
+                self.date, self.reason, credit=self.credit, date_ref=self.date_ref
+            )
         return {"type": "ir.actions.act_window_close"}

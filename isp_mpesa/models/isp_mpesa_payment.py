@@ -12,6 +12,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from odoo.addons.isp_billing.const import UNPAID_INVOICE_DOMAIN
+
 from .. import const
 from ..utils import EAT, mask_msisdn, msisdn_hash, normalize_msisdn, normalize_reference
 
@@ -556,11 +558,9 @@ class IspMpesaPayment(models.Model):
                 .sudo()
                 .search(
                     [
-                        ("move_type", "=", "out_invoice"),
-                        ("state", "=", "posted"),
+                        *UNPAID_INVOICE_DOMAIN,
                         ("company_id", "=", entry.company_id.id),
                         ("commercial_partner_id", "=", partner.id),
-                        ("payment_state", "in", ("not_paid", "partial")),
                     ],
                     order="invoice_date_due, invoice_date, id",
                 )

@@ -7,17 +7,6 @@ from odoo.exceptions import UserError
 class IspSubscription(models.Model):
     _inherit = "isp.subscription"
 
-    def _isp_open_invoices(self):
-        return self.env["account.move"].search(
-            [
-                ("isp_subscription_ids", "in", self.ids),
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
-            ],
-            order="invoice_date_due, invoice_date, id",
-        )
-
     def action_mpesa_request_payment(self):
         """Ask the subscriber to pay what is open on this subscription."""
         self.ensure_one()

@@ -222,9 +222,11 @@ class IspSubscription(models.Model):
         active._radius_push(actions=dict.fromkeys(active.ids, "rate"))
         return res
 
-    def _change_plan(self, new_plan, date, reason=False, today=None):
+    def _change_plan(self, new_plan, date, reason=False, date_ref=None, bill=True):
         old_plan = self.plan_id
-        move = super()._change_plan(new_plan, date, reason=reason, today=today)
+        move = super()._change_plan(
+            new_plan, date, reason=reason, date_ref=date_ref, bill=bill
+        )
         if self.plan_id != old_plan and self.state in ("active", "suspended"):
             self.radius_fup_active = False
             self._radius_push(
@@ -254,10 +256,7 @@ class IspSubscription(models.Model):
         """The billed period that contains today, ``(start, end)`` or
         ``(None, None)``."""
         self.ensure_one()
-        periods = self.period_ids.filtered(
-            lambda p: p.date_start <= self._today() < p.date_end
-        )
-        period = periods[:1]
+        period = self._isp_billed_period()
         return (period.date_start, period.date_end) if period else (None, None)
 
     def _isp_usage_invoice_line_vals(self, date_start, date_end):

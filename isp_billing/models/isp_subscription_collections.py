@@ -1,0 +1,160 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The payment side of a subscription: its unpaid invoices, reconnection when
+they are paid, auto-pay, throttling and the promise to pay."""
+
+from datetime import timedelta
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_date
+
+from ..const import UNPAID_INVOICE_DOMAIN
+
+
+class IspSubscription(models.Model):
+    _inherit = "isp.subscription"
+
+    def _isp_unpaid_invoices_domain(self):
+        """The one definition of "these subscriptions' unpaid invoices": posted
+        customer invoices with a line of one of them, not fully paid."""
+        return [("isp_subscription_ids", "in", self.ids), *UNPAID_INVOICE_DOMAIN]
+
+    def _isp_open_invoices(self):
+        """Posted customer invoices of these subscriptions not fully paid,
+        oldest due first (the order payments are allocated in)."""
+        return self.env["account.move"].search(
+            self._isp_unpaid_invoices_domain(),
+            order="invoice_date_due, invoice_date, id",
+        )
+
+    def _isp_overdue_invoices(self, date_ref=None):
+        """The unpaid invoices of these subscriptions past their due date
+        (before ``date_ref``, default today)."""
+        day = date_ref or fields.Date.context_today(self)
+        return self.env["account.move"].search(
+            [*self._isp_unpaid_invoices_domain(), ("invoice_date_due", "<", day)]
+        )
+
+    def _isp_reconnect_if_settled(self):
+        """Reactivate subscriptions suspended for non-payment, and give full
+        speed back to those slowed down for it, once they owe nothing overdue.
+        Called when invoices get paid, whatever the channel."""
+        throttled = self.filtered(
+            lambda s: s.throttled and s.state in ("active", "suspended")
+        )
+        for sub in throttled:
+            if not sub._isp_overdue_invoices():
+                sub._isp_dunning_unthrottle(self.env._("Overdue invoices paid"))
+        to_check = self.filtered(
+            lambda s: s.state == "suspended" and s.suspension_kind == "nonpayment"
+        )
+        reconnected = self.browse()
+        for sub in to_check:
+            if not sub._isp_overdue_invoices():
+                sub.action_reactivate(self.env._("Overdue invoices paid"))
+                fee = sub.company_id.isp_reconnection_fee_product_id
+                if fee:
+                    sub.line_ids = [
+                        Command.create({"product_id": fee.id, "line_type": "once"})
+                    ]
+                reconnected |= sub
+        return reconnected
+
+    @api.constrains("autopay", "autopay_token_id")
+    def _check_autopay(self):
+        for sub in self:
+            if sub.autopay and not sub.autopay_token_id:
+                raise ValidationError(
+                    self.env._("Auto-pay needs a saved payment method.")
+                )
+
+    def action_autopay_enable(self, token):
+        """Turn auto-pay on with ``token`` (one of the customer's saved
+        payment methods)."""
+        for sub in self:
+            if token.partner_id.commercial_partner_id != (
+                sub.partner_id.commercial_partner_id
+            ):
+                raise UserError(
+                    self.env._("This payment method is not the customer's.")
+                )
+            sub.write({"autopay": True, "autopay_token_id": token.id})
+        return True
+
+    def action_autopay_disable(self):
+        self.write({"autopay": False})
+        return True
+
+    def _isp_dunning_throttle(self, reason):
+        """Dunning step "throttle": slow the service down until the overdue
+        invoices are paid. The network add-on (isp_radius) applies the speed
+        (:meth:`_isp_throttle_changed`); without one it is only recorded."""
+        self._isp_set_throttled(
+            True, self.env._("Slowed down for non-payment: %s", reason)
+        )
+
+    def _isp_dunning_unthrottle(self, reason):
+        self._isp_set_throttled(False, self.env._("Full speed again: %s", reason))
+
+    def _isp_set_throttled(self, throttled, note):
+        changed = self.filtered(lambda s: s.throttled != throttled)
+        for sub in changed:
+            sub.throttled = throttled
+            sub.message_post(body=note, subtype_xmlid="mail.mt_note")
+        changed._isp_throttle_changed()
+
+    def _isp_throttle_changed(self):
+        """Hook for the network add-on: ``throttled`` changed on these."""
+
+    def _isp_promise_available(self):
+        """Can a promise to pay be made now? ``(ok, reason)``."""
+        self.ensure_one()
+        days = self.company_id.isp_promise_days
+        if days <= 0:
+            return False, self.env._("Promises to pay are not offered.")
+        if self.state not in ("active", "suspended"):
+            return False, self.env._("This subscription is not running.")
+        if self.state == "active" and not self.env["account.move"].search_count(
+            self._isp_unpaid_invoices_domain(), limit=1
+        ):
+            return False, self.env._("Nothing is due.")
+        period_start = self.billed_until and self._current_period_start()
+        if period_start and self.promise_period_start == period_start:
+            return False, self.env._("A promise was already made this billing period.")
+        if self.promise_until and self.promise_until >= self._today():
+            return False, self.env._(
+                "A promise is running until %s.", self.promise_until
+            )
+        return True, ""
+
+    def _current_period_start(self):
+        self.ensure_one()
+        return self._isp_billed_period().date_start or self._last_period_start()
+
+    def action_promise_to_pay(self):
+        """Extend service by the company's promise days: the dunning ladder
+        waits, a subscription suspended for non-payment is reconnected."""
+        for sub in self:
+            ok, reason = sub._isp_promise_available()
+            if not ok:
+                raise UserError(reason)
+            until = sub._today() + timedelta(days=sub.company_id.isp_promise_days)
+            sub.write(
+                {
+                    "promise_until": until,
+                    "promise_period_start": sub._current_period_start(),
+                }
+            )
+            text = self.env._(
+                "Promise to pay by %(date)s (%(who)s)",
+                date=format_date(self.env, until),
+                who=self.env.user.name,
+            )
+            if sub.state == "suspended" and sub.suspension_kind == "nonpayment":
+                sub.action_reactivate(text)
+                sub.promise_reactivated = True
+            else:
+                sub.message_post(body=text, subtype_xmlid="mail.mt_note")
+            sub._log_event("promise", reason=text)
+        return True
