@@ -9,5 +9,6 @@ from . import test_portal
 from . import test_sms_gateway
 from . import test_africastalking_api
 from . import test_portal_statement
-from . import test_mail_template
 from . import test_lifecycle_random
+from . import test_engine_regressions
+from . import test_mail_template
