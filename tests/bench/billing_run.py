@@ -2,26 +2,40 @@
 """Benchmark of one monthly billing run of isp_billing against Odoo's own floor.
 
 For each size N it sets up N active subscribers (one 2999/month plan, 16 % VAT)
-and N look-alike customers, then times, each arm in its own child process:
+and N look-alike customers, then times, each arm in its own child process(es):
 
-* engine: ``isp.subscription._cron_bill_subscriptions(batch_size=B, today=D)``
-  called the way Odoo's cron runner calls it (one transaction per call, an
-  ``ir.cron.progress`` record in the context, commit after each call, until
-  nothing remains), creating and posting one invoice per subscriber;
+* engine xK (``--workers 1,2``: K = 1, then K = 2): K child processes started
+  together, each calling the billing job
+  (``isp.subscription._cron_bill_subscriptions(batch_size=B, date_ref=D)``,
+  which delegates to ``isp.billing.run``) the way Odoo's cron runner calls it:
+  one transaction per call, its own ``ir.cron.progress`` record in the context
+  (worker 1 on the cron record ``isp_billing.ir_cron_isp_billing``, worker 2
+  on ``isp_billing.ir_cron_isp_billing_2``), commit after each call, until the
+  job reports nothing remaining, or bills nothing while every batch left is
+  held by another worker; each call bills one batch of B subscribers picked
+  from the shared queue (``SKIP LOCKED``), one invoice per subscriber;
 * floor: plain ``account.move`` batch ``create`` + ``action_post`` of the same
   invoices (same journal, date, product, label, quantity, price, taxes), in
-  batches of B, committing after each batch.
+  batches of B, committing after each batch, one process.
 
-Sending (PDF + email queued, through Odoo's ``_cron_account_move_send``) is
-excluded from both and timed separately on a sample, with an Odoo HTTP server
-running for wkhtmltopdf. Results: invoices per second, the engine/floor ratio
-(by wall time and by CPU time of Odoo + its PostgreSQL backend), SQL queries
-per invoice and the peak memory (``ru_maxrss``) of each child during the timed
-part. docs/benchmarks.md has the figures and how to read them.
+Each engine arm bills the next month of the same N subscribers. Wall time
+runs from the first child's start to the last child's end. Sending (PDF +
+email queued, through Odoo's ``_cron_account_move_send``) is excluded and
+timed separately on a sample, with an Odoo HTTP server running for
+wkhtmltopdf. Results: invoices per second, the engine/floor ratio (by wall
+time and by CPU time of Odoo + its PostgreSQL backends), the 2-workers /
+1-worker ratio, SQL queries per invoice, the peak memory (``ru_maxrss``) of
+each child during the timed part, the machine's load average during each arm
+and, from ``pg_stat_activity`` sampled every 50 ms, the time the workers' backends
+wait on locks (the journal's invoice-numbering lock). After each repeat the
+script checks that every subscriber was billed exactly once per month (no
+duplicate period, no gap) and that the journal's invoice numbers are
+consecutive. docs/benchmarks.md has the figures and how to read them.
 
 Run by hand, never part of the test suite::
 
     tests/bench/billing_run.py                      # N = 1,000 and 10,000
+    tests/bench/billing_run.py --sizes 10000 --workers 1,2 --repeat 2
     tests/bench/billing_run.py --sizes 1000 --repeat 3 --json /tmp/bench.json
     tests/bench/billing_run.py --sizes 1000 --profile /tmp/bench-prof
 
@@ -46,6 +60,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from arm_sampler import LoadSampler, SequenceLockTimer, WaitSampler  # noqa: E402
+
 import harness  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
@@ -61,6 +77,12 @@ ISP_LINE_KEYS = (
 )
 SETUP_CHUNK = 1000  # records created and committed at a time during the setup
 MAX_CRON_CALLS = 100_000  # guard against a billing run that never ends
+# Calls in a row that bill nothing while unlocked work remains (a worker that
+# lost a race for its batch retries): more means the run is stuck.
+MAX_IDLE_CALLS = 200
+# The cron records of the billing job: worker i runs as the i-th (modulo).
+CRON_XMLIDS = ("isp_billing.ir_cron_isp_billing", "isp_billing.ir_cron_isp_billing_2")
+TARGET_RATIO = 0.95
 
 
 def say(message):
@@ -354,7 +376,7 @@ def setup_size(registry, n, day, plan_id, activate):
 
 def invoice_template(env, n, day):
     """The invoice values the engine prepares for the subscribers of size ``n``
-    on ``day`` (``_prepare_group_invoice``), without the links to the
+    on ``day`` (``isp.billing.run._prepare_group_invoice``), without the links to the
     subscription: the floor's invoices. Checked identical for a sample."""
     subs = env["isp.subscription"].search(
         [("partner_id.ref", "=like", f"bench-engine-{n}-%")], order="id", limit=20
@@ -363,7 +385,7 @@ def invoice_template(env, n, day):
     per_invoice += ("invoice_origin", "payment_reference")
     templates = []
     for sub in subs:
-        vals, __ = sub._prepare_group_invoice(day)
+        vals, __ = env["isp.billing.run"]._prepare_group_invoice(sub, day)
         for key in per_invoice:
             vals.pop(key)
         lines = []
@@ -381,8 +403,7 @@ def invoice_template(env, n, day):
 # --- the arms (child processes) -----------------------------------------------
 
 
-def run_child(args, arm, n, day, template=None, profile=None):
-    """Run one arm in a child process; return its result dict."""
+def child_command(args, arm, n, day, template=None, profile=None, worker=0):
     cmd = [
         sys.executable,
         str(SCRIPT),
@@ -396,19 +417,160 @@ def run_child(args, arm, n, day, template=None, profile=None):
         args.db,
         "--batch-size",
         str(args.batch_size),
+        "--worker-index",
+        str(worker),
     ]
     if template is not None:
         cmd += ["--template", json.dumps(template)]
     if profile:
         cmd += ["--profile", str(profile)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    result_lines = [
-        line for line in proc.stdout.splitlines() if line.startswith("RESULT ")
-    ]
-    if proc.returncode or not result_lines:
-        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-8000:])
+    return cmd
+
+
+def child_result(arm, n, returncode, stdout, stderr):
+    result_lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+    if returncode or not result_lines:
+        sys.stderr.write(stdout[-4000:] + stderr[-8000:])
         raise RuntimeError(f"the {arm} arm (N={n}) failed")
     return json.loads(result_lines[-1][len("RESULT ") :])
+
+
+def run_child(args, arm, n, day, template=None, profile=None):
+    """Run one arm in a child process; return its result dict."""
+    cmd = child_command(args, arm, n, day, template, profile)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    return child_result(arm, n, proc.returncode, proc.stdout, proc.stderr)
+
+
+def run_workers(args, arm, n, day, workers, template=None, profile=None):
+    """Run one arm in ``workers`` child processes started together: each loads
+    Odoo, says READY, and starts its timed part on the parent's go. Samples
+    the load average and the children's PostgreSQL backends meanwhile.
+
+    :return: the arm's combined result (see :func:`combine_workers`)
+    """
+    import tempfile
+
+    procs, pids = [], []
+    try:
+        for worker in range(workers):
+            prof = None
+            if profile:
+                prof = Path(f"{profile}-w{worker + 1}.prof")
+            cmd = child_command(args, arm, n, day, template, prof, worker)
+            err = tempfile.TemporaryFile("w+")
+            proc = subprocess.Popen(
+                [*cmd, "--barrier"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            )
+            procs.append((proc, err))
+        for proc, err in procs:
+            line = proc.stdout.readline()
+            if not line.startswith("READY "):
+                proc.wait()
+                err.seek(0)
+                child_result(arm, n, proc.returncode or 1, line, err.read())
+            pids.append(int(line.split()[1]))
+        load = LoadSampler().start()
+        waits = WaitSampler(args.db, pids).start()
+        for proc, __ in procs:
+            proc.stdin.write("GO\n")
+            proc.stdin.flush()
+        results = []
+        for proc, err in procs:
+            stdout = proc.stdout.read()
+            proc.wait()
+            err.seek(0)
+            results.append(child_result(arm, n, proc.returncode, stdout, err.read()))
+        waits.stop()
+        load.stop()
+    finally:
+        for proc, err in procs:
+            if proc.poll() is None:
+                harness.stop_process(proc)
+            err.close()
+    return combine_workers(results, load.result(), waits.result())
+
+
+def combine_workers(results, load, waits):
+    """One row for an arm run by several workers: wall time from the first
+    start to the last end; invoices, CPU and queries summed; memory, the
+    largest child's."""
+    seconds = max(r["ended_at"] for r in results) - min(
+        r["started_at"] for r in results
+    )
+    invoices = sum(r["invoices"] for r in results)
+    cpu_client = sum(r["cpu_client_s"] for r in results)
+    cpu_db = sum(r["cpu_db_s"] for r in results)
+    queries = sum(r["queries"] for r in results)
+    row = {
+        "workers": len(results),
+        "invoices": invoices,
+        "seconds": round(seconds, 3),
+        "invoices_per_s": round(invoices / seconds, 1) if seconds else 0,
+        "cpu_client_s": round(cpu_client, 2),
+        "cpu_db_s": round(cpu_db, 2),
+        "cpu_ms_per_invoice": round(1000 * (cpu_client + cpu_db) / invoices, 1)
+        if invoices
+        else 0,
+        "queries": queries,
+        "queries_per_invoice": round(queries / invoices, 1) if invoices else 0,
+        "calls": sum(r.get("calls", 0) for r in results),
+        "numbering_lock_wait_s": round(
+            sum(r["numbering_lock_wait_s"] for r in results), 2
+        ),
+        "numbering_lock_hold_s": round(
+            sum(r["numbering_lock_hold_s"] for r in results), 2
+        ),
+        # cores used by the arm (its Odoo processes and their backends) and by
+        # the whole machine, on average over the arm's wall time
+        "arm_cores": round((cpu_client + cpu_db) / seconds, 2) if seconds else 0,
+        "machine_cores_busy": round(load["machine_cpu_busy_s"] / seconds, 2)
+        if seconds and load.get("machine_cpu_busy_s") is not None
+        else None,
+        "idle_calls": sum(r.get("idle_calls", 0) for r in results),
+        "profiled": any(r["profiled"] for r in results),
+        **load,
+        "waits": waits,
+        "per_worker": [
+            {
+                key: r.get(key)
+                for key in (
+                    "worker_index",
+                    "cron_xmlid",
+                    "invoices",
+                    "seconds",
+                    "invoices_per_s",
+                    "calls",
+                    "idle_calls",
+                    "cpu_client_s",
+                    "cpu_db_s",
+                    "peak_rss_mb",
+                    "numbering_lock_wait_s",
+                    "numbering_lock_hold_s",
+                )
+            }
+            for r in results
+        ],
+    }
+    for key in (
+        "rss_start_mb",
+        "rss_first_batch_mb",
+        "rss_end_mb",
+        "peak_rss_mb",
+        "rss_growth_mb",
+    ):
+        row[key] = max(r[key] or 0 for r in results)
+    return row
+
+
+def numbering_lock_share(row):
+    """Share of the sampled time the arm's backends waited on the journal's
+    invoice-numbering lock."""
+    return row["waits"]["shares"].get("waits: invoice numbering lock", 0.0)
 
 
 def cpu_seconds(pid):
@@ -453,6 +615,7 @@ class Meter:
 
             self.profiler = cProfile.Profile()
             self.profiler.enable()
+        self.started_at = time.time()
         self.started = time.perf_counter()
         return self
 
@@ -461,6 +624,7 @@ class Meter:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.started
+        self.ended_at = time.time()
         if self.profiler:
             self.profiler.disable()
             self.profiler.dump_stats(self.profile)
@@ -495,19 +659,66 @@ class Meter:
             "loadavg_start": round(self.loadavg, 2),
             "loadavg_end": round(os.getloadavg()[0], 2),
             "profiled": bool(self.profile),
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "backend_pid": self.backend_pid,
             **extra,
         }
 
 
+def wait_for_start(cr, args):
+    """With ``--barrier``: tell the parent that this child is ready (with its
+    PostgreSQL backend's pid) and wait for its go on stdin, so that the K
+    workers of an arm start together."""
+    if not args.barrier:
+        return
+    cr.execute("SELECT pg_backend_pid()")
+    print(f"READY {cr.fetchone()[0]}", flush=True)
+    sys.stdin.readline()
+
+
+def unlocked_due(cr, day):
+    """Whether subscriptions due on ``day`` remain that no other transaction
+    holds (``SKIP LOCKED``, as the job picks them), in a transaction of its own,
+    rolled back. A serialization failure (a row changed since the snapshot)
+    counts as "some remain": call the job again."""
+    import psycopg2
+
+    from odoo.addons.isp_billing.models.isp_billing_run import _DUE_WHERE
+
+    try:
+        cr.execute(
+            f"""SELECT count(*) FROM (
+                SELECT s.id FROM isp_subscription s WHERE {_DUE_WHERE}
+                   FOR NO KEY UPDATE SKIP LOCKED) due""",  # noqa: S608
+            {"date_ref": day, "companies": None},
+            log_exceptions=False,
+        )
+        return cr.fetchone()[0] > 0
+    except psycopg2.errors.SerializationFailure:
+        return True
+    finally:
+        cr.rollback()
+
+
 def arm_engine(registry, args, day):
-    """The billing job as Odoo's cron runner runs it (ir.cron._run_job): one
-    transaction per call, progress in the context, commit, call again while
-    something remains."""
-    calls = done = 0
+    """One worker of the billing job as Odoo's cron runner runs it
+    (ir.cron._run_job): one transaction per call, its own progress record in
+    the context, commit, call again while something remains.
+
+    With several workers a call may bill nothing while work remains: the
+    batches left are held by the other workers (the job skips locked rows), or
+    this call's snapshot lost a race for its batch (serialization failure,
+    reported as nothing done). The worker stops in the first case, as Odoo's
+    runner does on a call that reports no progress, and calls again in the
+    second (counted in ``idle_calls``)."""
+    calls = done = idle_calls = idle_streak = 0
+    lock = SequenceLockTimer().install()
     with registry.cursor() as cr:
         env = odoo_env(cr)
-        cron = env.ref("isp_billing.ir_cron_isp_billing")
+        cron = env.ref(CRON_XMLIDS[args.worker_index % len(CRON_XMLIDS)])
         cr.commit()
+        wait_for_start(cr, args)
         with Meter(cr, args.profile) as meter:
             while True:
                 env = odoo_env(cr, {"lastcall": False, "cron_id": cron.id})
@@ -519,19 +730,37 @@ def arm_engine(registry, args, day):
                 cr.commit()
                 env["isp.subscription"].with_context(
                     ir_cron_progress_id=progress.id
-                )._cron_bill_subscriptions(batch_size=args.batch_size, today=day)
+                )._cron_bill_subscriptions(batch_size=args.batch_size, date_ref=day)
                 env.flush_all()
                 cr.commit()
+                lock.committed()
                 calls += 1
                 done += progress.done
                 meter.sample()
                 if not progress.remaining:
                     break
-                if not progress.done or calls >= MAX_CRON_CALLS:
+                if calls >= MAX_CRON_CALLS:
+                    raise RuntimeError(f"billing run stuck after {calls} calls")
+                if progress.done:
+                    idle_streak = 0
+                    continue
+                idle_calls += 1
+                if not unlocked_due(cr, day):
+                    break  # what remains is being billed by another worker
+                idle_streak += 1
+                if idle_streak >= MAX_IDLE_CALLS:
                     raise RuntimeError(
-                        f"billing run stuck: {progress.remaining} remaining"
+                        f"billing run stuck: {progress.remaining} remaining, "
+                        f"{idle_streak} calls in a row billed nothing"
                     )
-    return meter.result(done, calls=calls)
+    return meter.result(
+        done,
+        calls=calls,
+        idle_calls=idle_calls,
+        worker_index=args.worker_index,
+        cron_xmlid=CRON_XMLIDS[args.worker_index % len(CRON_XMLIDS)],
+        **lock.result(),
+    )
 
 
 def template_invoice_vals(template, partner):
@@ -551,6 +780,7 @@ def arm_floor(registry, args, day):
     batches of the same size, one transaction per batch."""
     template = json.loads(args.template)
     batches = invoices = 0
+    lock = SequenceLockTimer().install()
     with registry.cursor() as cr:
         env = odoo_env(cr)
         company = env.ref("base.main_company")
@@ -560,6 +790,7 @@ def arm_floor(registry, args, day):
             .ids
         )
         cr.commit()
+        wait_for_start(cr, args)
         with Meter(cr, args.profile) as meter:
             for start in range(0, len(partner_ids), args.batch_size):
                 env = odoo_env(cr)
@@ -571,10 +802,11 @@ def arm_floor(registry, args, day):
                 moves.action_post()
                 env.flush_all()
                 cr.commit()
+                lock.committed()
                 invoices += len(moves)
                 batches += 1
                 meter.sample()
-    return meter.result(invoices, calls=batches)
+    return meter.result(invoices, calls=batches, worker_index=0, **lock.result())
 
 
 def wkhtmltopdf_version():
@@ -737,13 +969,128 @@ def _check(n, arm, periods, subs, moves, invoices, untaxed, total, posted):
     return f"{invoices} invoices, untaxed {untaxed:,.2f}, total {total:,.2f}"
 
 
-def line_counts(cr, n, day):
-    """Journal items per invoice of each arm, by display type."""
+def check_exactly_once(cr, n, first_day, months):
+    """Every one of the N engine subscribers has exactly ``months`` billed
+    periods since ``first_day``, none twice, without a gap, and is billed up
+    to ``first_day`` + ``months``; every period's invoice is posted."""
+    like = f"bench-engine-{n}-%"
+    cr.execute(
+        """
+        WITH p AS (
+            SELECT p.subscription_id, p.date_start, p.date_end, p.move_id,
+                   lag(p.date_end) OVER (PARTITION BY p.subscription_id
+                                         ORDER BY p.date_start) AS previous_end
+              FROM isp_subscription_period p
+              JOIN isp_subscription s ON s.id = p.subscription_id
+              JOIN res_partner rp ON rp.id = s.partner_id
+             WHERE rp.ref LIKE %(like)s)
+        SELECT COUNT(*), COUNT(DISTINCT (subscription_id, date_start)),
+               COUNT(DISTINCT move_id),
+               COUNT(*) FILTER (WHERE previous_end IS NOT NULL
+                                  AND previous_end != date_start),
+               COUNT(*) FILTER (WHERE previous_end IS NULL
+                                  AND date_start != %(first)s),
+               (SELECT COUNT(*) FROM account_move m
+                 WHERE m.id IN (SELECT move_id FROM p) AND m.state != 'posted')
+          FROM p
+        """,
+        {"like": like, "first": first_day},
+    )
+    periods, distinct, moves, gaps, late_starts, unposted = cr.fetchone()
+    cr.execute(
+        """
+        SELECT COUNT(*), COUNT(*) FILTER (WHERE s.billed_until = %s)
+          FROM isp_subscription s JOIN res_partner rp ON rp.id = s.partner_id
+         WHERE rp.ref LIKE %s
+        """,
+        [add_months(first_day, months), like],
+    )
+    subs, billed_to_end = cr.fetchone()
+    facts = {
+        "periods": (periods, n * months),
+        "distinct (subscription, start)": (distinct, n * months),
+        "invoices of the periods": (moves, n * months),
+        "gaps between periods": (gaps, 0),
+        "first period not on the start date": (late_starts, 0),
+        "invoices not posted": (unposted, 0),
+        "subscribers": (subs, n),
+        f"billed until {add_months(first_day, months)}": (billed_to_end, n),
+    }
+    wrong = {k: v for k, v in facts.items() if v[0] != v[1]}
+    if wrong:
+        raise AssertionError(
+            f"exactly once, N={n}: "
+            + ", ".join(f"{k} {got} != {want}" for k, (got, want) in wrong.items())
+        )
+    return f"{periods} periods over {months} months, no duplicate, no gap"
+
+
+def check_numbering(cr, blocks):
+    """The numbers of the journal's posted invoices are consecutive (per
+    sequence prefix: 1..count, no duplicate, no gap), and each arm's invoices
+    got one block of consecutive numbers (``blocks``: label -> move ids)."""
+    cr.execute(
+        """
+        SELECT m.journal_id, m.sequence_prefix, COUNT(*), COUNT(DISTINCT m.name),
+               MIN(m.sequence_number), MAX(m.sequence_number)
+          FROM account_move m
+         WHERE m.state = 'posted' AND m.move_type = 'out_invoice'
+         GROUP BY 1, 2 ORDER BY 1, 2
+        """
+    )
+    prefixes = cr.fetchall()
+    problems = [
+        f"{prefix}: {count} invoices, {names} names, numbers {low}..{high}"
+        for __, prefix, count, names, low, high in prefixes
+        if not (names == count and low == 1 and high == count)
+    ]
+    for label, ids in blocks.items():
+        cr.execute(
+            """
+            SELECT sequence_prefix, COUNT(*), MIN(sequence_number),
+                   MAX(sequence_number)
+              FROM account_move WHERE id = ANY(%s) GROUP BY 1
+            """,
+            [list(ids)],
+        )
+        problems += [
+            f"{label} in {prefix}: {count} invoices numbered {low}..{high}"
+            for prefix, count, low, high in cr.fetchall()
+            if high - low + 1 != count
+        ]
+    if problems:
+        raise AssertionError("invoice numbers not consecutive: " + "; ".join(problems))
+    return ", ".join(f"{prefix} 1..{count}" for __, prefix, count, *__ in prefixes)
+
+
+def arm_move_ids(cr, n, arm, day):
+    """The invoices an arm posted for ``day``."""
+    if arm == "floor":
+        cr.execute(
+            """SELECT m.id FROM account_move m JOIN res_partner rp
+                   ON rp.id = m.partner_id
+                WHERE rp.ref LIKE %s AND m.invoice_date = %s""",
+            [f"bench-floor-{n}-%", day],
+        )
+    else:
+        cr.execute(
+            """SELECT DISTINCT p.move_id FROM isp_subscription_period p
+                 JOIN isp_subscription s ON s.id = p.subscription_id
+                 JOIN res_partner rp ON rp.id = s.partner_id
+                WHERE rp.ref LIKE %s AND p.date_start = %s""",
+            [f"bench-engine-{n}-%", day],
+        )
+    return [row[0] for row in cr.fetchall()]
+
+
+def line_counts(cr, n, days):
+    """Journal items per invoice of each arm (``days``: arm -> invoice date),
+    by display type."""
     counts = {}
-    for arm, join in (
-        ("engine", "JOIN isp_subscription s ON s.partner_id = rp.id"),
-        ("floor", ""),
-    ):
+    for arm, day in days.items():
+        join = ""
+        if arm != "floor":
+            join = "JOIN isp_subscription s ON s.partner_id = rp.id"
         cr.execute(
             f"""
             SELECT l.display_type, COUNT(*)::float / COUNT(DISTINCT m.id)
@@ -752,8 +1099,8 @@ def line_counts(cr, n, day):
               JOIN account_move_line l ON l.move_id = m.id
              WHERE rp.ref LIKE %s AND m.invoice_date = %s
              GROUP BY l.display_type ORDER BY 1
-            """,
-            [f"bench-{arm}-{n}-%", day],
+            """,  # noqa: S608 - constants
+            [f"bench-{'floor' if arm == 'floor' else 'engine'}-{n}-%", day],
         )
         counts[arm] = ", ".join(f"{t} {c:g}" for t, c in cr.fetchall())
     return counts
@@ -762,41 +1109,57 @@ def line_counts(cr, n, day):
 def markdown_table(rows):
     lines = [
         "| N | arm | runs | invoices | seconds | invoices/s | engine/floor "
-        "| CPU ms/invoice | engine/floor by CPU | queries/invoice "
-        "| RSS start MB | peak RSS MB | RSS growth MB |",
-        "|" + " --- |" * 13,
+        "| x2/x1 | CPU ms/invoice (Odoo + PostgreSQL) | engine/floor by CPU "
+        "| queries/invoice | peak RSS MB | RSS growth MB "
+        "| numbering lock held, waited | cores: arm, machine "
+        "| load avg (mean, max) |",
+        "|" + " --- |" * 16,
     ]
     for row in rows:
         rate = f"{row['invoices_per_s']:.1f}"
         if row["runs"] > 1:
             rate += f" ({row['rate_min']:.1f}–{row['rate_max']:.1f})"
         lines.append(
-            f"| {row['n']:,} | {row['arm']} | {row['runs']} | {row['invoices']:,} | "
-            f"{row['seconds']:.1f} | {rate} | {row.get('ratio', '')} | "
-            f"{row['cpu_ms_per_invoice']:.1f} | {row.get('cpu_ratio', '')} | "
-            f"{row['queries_per_invoice']} | {row['rss_start_mb']:.0f} | "
-            f"{row['peak_rss_mb']:.0f} | {row['rss_growth_mb']:.0f} |"
+            f"| {row['n']:,} | {row['label']} | {row['runs']} | "
+            f"{row['invoices']:,} | {row['seconds']:.1f} | {rate} | "
+            f"{row.get('ratio', '')} | {row.get('speedup', '')} | "
+            f"{row['cpu_ms_per_invoice']:.1f} ({row['cpu_odoo_ms']:.1f} + "
+            f"{row['cpu_db_ms']:.1f}) | {row.get('cpu_ratio', '')} | "
+            f"{row['queries_per_invoice']} | {row['peak_rss_mb']:.0f} | "
+            f"{row['rss_growth_mb']:.0f} | {100 * row['lock_held']:.0f} %, "
+            f"{row['lock_wait_s']:.1f} s | {row['arm_cores']:.2f}, "
+            f"{row['machine_cores']:.2f} | "
+            f"{row['loadavg_mean']:.1f}, {row['loadavg_max']:.1f} |"
         )
     return "\n".join(lines)
 
 
+def _ratio_text(ratios):
+    from statistics import median
+
+    text = f"{median(ratios):.2f}"
+    if len(ratios) > 1:
+        text += f" ({min(ratios):.2f}–{max(ratios):.2f})"
+    return text, median(ratios)
+
+
 def summarize(rows):
-    """Medians per (N, arm) over the repeats (memory: the maximum), and the
-    engine/floor ratio: the median of the ratios of the runs of each repeat
-    (both arms of a repeat run back to back, under the same machine load)."""
+    """Medians per (N, arm) over the repeats (memory: the maximum); the
+    engine/floor ratios and the xK/x1 ratio: the medians of the ratios of the
+    arms of each repeat (run back to back, under the same machine load)."""
     from statistics import median
 
     summary = []
     for n in dict.fromkeys(row["n"] for row in rows):
-        by_arm = {}
-        for arm in ("floor", "engine"):
-            runs = [row for row in rows if row["n"] == n and row["arm"] == arm]
-            if not runs:
-                continue
+        by_label = {}
+        for label in dict.fromkeys(row["label"] for row in rows if row["n"] == n):
+            runs = [row for row in rows if row["n"] == n and row["label"] == label]
             rates = [row["invoices_per_s"] for row in runs]
-            by_arm[arm] = {
+            by_label[label] = {
                 "n": n,
-                "arm": arm,
+                "label": label,
+                "arm": runs[0]["arm"],
+                "workers": runs[0]["workers"],
                 "runs": len(runs),
                 "invoices": runs[0]["invoices"],
                 "seconds": median(row["seconds"] for row in runs),
@@ -804,82 +1167,168 @@ def summarize(rows):
                 "rate_min": min(rates),
                 "rate_max": max(rates),
                 "cpu_ms_per_invoice": median(r["cpu_ms_per_invoice"] for r in runs),
+                "cpu_odoo_ms": median(
+                    1000 * r["cpu_client_s"] / r["invoices"] for r in runs
+                ),
+                "cpu_db_ms": median(1000 * r["cpu_db_s"] / r["invoices"] for r in runs),
                 "queries_per_invoice": median(r["queries_per_invoice"] for r in runs),
                 "rss_start_mb": max(r["rss_start_mb"] for r in runs),
                 "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
                 "rss_growth_mb": max(r["rss_growth_mb"] for r in runs),
+                "lock_wait": median(numbering_lock_share(r) for r in runs),
+                "lock_wait_s": median(r["numbering_lock_wait_s"] for r in runs),
+                "lock_held": median(
+                    r["numbering_lock_hold_s"] / r["seconds"] for r in runs
+                ),
+                "arm_cores": median(r["arm_cores"] for r in runs),
+                "machine_cores": median(r["machine_cores_busy"] or 0 for r in runs),
+                "idle_calls": max(r["idle_calls"] for r in runs),
+                "loadavg_mean": median(r["loadavg_mean"] for r in runs),
+                "loadavg_max": max(r["loadavg_max"] for r in runs),
             }
-        if "floor" in by_arm and "engine" in by_arm:
-            pairs = {}
-            for row in rows:
-                if row["n"] == n:
-                    pairs.setdefault(row["date"], {})[row["arm"]] = row
-            pairs = [pair for pair in pairs.values() if len(pair) == 2]
-            for key, measure, ratio_of in (
-                ("ratio", "invoices_per_s", lambda e, f: e / f),
-                ("cpu_ratio", "cpu_ms_per_invoice", lambda e, f: f / e),
-            ):
-                ratios = [
-                    ratio_of(pair["engine"][measure], pair["floor"][measure])
-                    for pair in pairs
-                ]
-                text = f"{median(ratios):.2f}"
-                if len(ratios) > 1:
-                    text += f" ({min(ratios):.2f}–{max(ratios):.2f})"
-                by_arm["engine"][key] = text
-                by_arm["engine"][key + "_value"] = median(ratios)
-        summary += by_arm.values()
+        by_repeat = {}
+        for row in rows:
+            if row["n"] == n:
+                by_repeat.setdefault(row["repeat"], {})[row["label"]] = row
+        for label, row in by_label.items():
+            if row["arm"] != "engine":
+                continue
+            pairs = [r for r in by_repeat.values() if label in r and "floor" in r]
+            if pairs:
+                for key, ratio_of in (
+                    ("ratio", lambda e, f: e["invoices_per_s"] / f["invoices_per_s"]),
+                    (
+                        "cpu_ratio",
+                        lambda e, f: f["cpu_ms_per_invoice"] / e["cpu_ms_per_invoice"],
+                    ),
+                ):
+                    text, value = _ratio_text(
+                        [ratio_of(r[label], r["floor"]) for r in pairs]
+                    )
+                    row[key], row[key + "_value"] = text, value
+            one = "engine x1"
+            pairs = [r for r in by_repeat.values() if label in r and one in r]
+            if row["workers"] > 1 and pairs:
+                text, value = _ratio_text(
+                    [
+                        r[label]["invoices_per_s"] / r[one]["invoices_per_s"]
+                        for r in pairs
+                    ]
+                )
+                row["speedup"], row["speedup_value"] = text, value
+                text, value = _ratio_text(
+                    [
+                        r[label]["cpu_ms_per_invoice"] / r[one]["cpu_ms_per_invoice"]
+                        for r in pairs
+                    ]
+                )
+                row["cpu_per_invoice_vs_x1"] = text
+        summary += by_label.values()
     return summary
 
 
-def print_arm(period, arm, result):
+def print_arm(period, label, result):
     say(
-        f"  {period} {arm:6}: {result['invoices']:,} invoices in "
+        f"  {period} {label:9}: {result['invoices']:,} invoices in "
         f"{result['seconds']:.1f} s = {result['invoices_per_s']:.1f}/s, "
         f"CPU {result['cpu_ms_per_invoice']} ms/invoice "
         f"({result['cpu_client_s']} s Odoo + {result['cpu_db_s']} s db), "
         f"{result['queries_per_invoice']} queries/invoice, "
         f"RSS start {result['rss_start_mb']:.0f} MB, first batch "
         f"{result['rss_first_batch_mb']:.0f}, end "
-        f"{result['rss_end_mb']:.0f}, peak {result['peak_rss_mb']:.0f} "
-        f"(load {result['loadavg_start']}→{result['loadavg_end']})"
+        f"{result['rss_end_mb']:.0f}, peak {result['peak_rss_mb']:.0f}, "
+        f"load {result['loadavg_start']}→{result['loadavg_end']} "
+        f"(mean {result['loadavg_mean']}, max {result['loadavg_max']})"
     )
+    if result["workers"] > 1:
+        for worker in result["per_worker"]:
+            say(
+                f"      worker {worker['worker_index'] + 1} "
+                f"({worker['cron_xmlid']}): {worker['invoices']:,} invoices, "
+                f"{worker['calls']} calls ({worker['idle_calls']} billed nothing), "
+                f"{worker['seconds']:.1f} s, CPU {worker['cpu_client_s']} s Odoo + "
+                f"{worker['cpu_db_s']} s db, peak RSS {worker['peak_rss_mb']:.0f} MB, "
+                f"numbering lock: waited {worker['numbering_lock_wait_s']} s, "
+                f"held {worker['numbering_lock_hold_s']} s"
+            )
+    say(
+        f"      numbering lock: waited {result['numbering_lock_wait_s']} s, "
+        f"held {result['numbering_lock_hold_s']} s "
+        f"({100 * result['numbering_lock_hold_s'] / result['seconds']:.0f} % of "
+        f"the wall time); cores used: arm {result['arm_cores']}, machine "
+        f"{result['machine_cores_busy']} of {os.cpu_count()}"
+    )
+    waits = result["waits"]
+    shares = ", ".join(
+        f"{label} {100 * share:.1f} %" for label, share in waits["shares"].items()
+    )
+    say(f"      backends ({waits['samples']} samples): {shares}")
+
+
+def arm_labels(workers):
+    return [("floor", "floor", 1)] + [("engine", f"engine x{k}", k) for k in workers]
 
 
 def run_size(args, registry, analyzer, n, day, plan_id):
-    """Set up N subscribers, run both arms ``args.repeat`` times, check them.
+    """Set up N subscribers, run the floor and the engine with each number of
+    workers ``args.repeat`` times, check them.
+
+    Each engine arm bills the next month of the same subscribers; the floor
+    posts the invoices of the repeat's first month to its own customers.
 
     :return: ``(results, checks)``
     """
-    say(f"\n== N = {n:,} (batch size {args.batch_size}) ==")
+    workers = [int(k) for k in args.workers.split(",") if k.strip()]
+    say(f"\n== N = {n:,} (batch size {args.batch_size}, workers {workers}) ==")
     setup_seconds = setup_size(registry, n, day, plan_id, args.activate)
     say(f"  setup: {setup_seconds:.0f} s ({args.activate} activation)")
     results, checks = [], []
+    months = 0
     for repeat in range(args.repeat):
-        period = add_months(day, repeat)
+        base = add_months(day, months)
         with registry.cursor() as cr:
-            template = invoice_template(odoo_env(cr), n, period)
-        order = ("floor", "engine") if repeat % 2 == 0 else ("engine", "floor")
-        for arm in order:
+            template = invoice_template(odoo_env(cr), n, base)
+        arms = arm_labels(workers)
+        order = arms if repeat % 2 == 0 else arms[::-1]
+        days = {}
+        for arm, label, k in order:
+            if arm == "floor":
+                period = base
+            else:
+                period = add_months(day, months)
+                months += 1
+            days[label] = period
             analyzer.run()
             profile = None
             if args.profile:
                 Path(args.profile).mkdir(parents=True, exist_ok=True)
-                profile = Path(args.profile, f"{arm}-{n}-{repeat}.prof")
-            result = run_child(
+                profile = Path(args.profile, f"{label.replace(' ', '')}-{n}-{repeat}")
+            result = run_workers(
                 args,
                 arm,
                 n,
                 period,
+                k,
                 template=template if arm == "floor" else None,
                 profile=profile,
             )
+            result.update(
+                arm=arm, label=label, n=n, date=period.isoformat(), repeat=repeat
+            )
             results.append(result)
-            print_arm(period, arm, result)
+            print_arm(period, label, result)
         with registry.cursor() as cr:
-            checks.append(f"N={n} {period} engine: {check_engine(cr, n, period)}")
-            checks.append(f"N={n} {period} floor: {check_floor(cr, n, period)}")
-            lines = line_counts(cr, n, period)
+            blocks = {}
+            for arm, label, __ in arms:
+                if arm == "engine":
+                    summary = check_engine(cr, n, days[label])
+                else:
+                    summary = check_floor(cr, n, days[label])
+                checks.append(f"N={n} {days[label]} {label}: {summary}")
+                blocks[f"{label} {days[label]}"] = arm_move_ids(cr, n, arm, days[label])
+            checks.append(f"N={n} engine: {check_exactly_once(cr, n, day, months)}")
+            checks.append(f"N={n} journal numbering: {check_numbering(cr, blocks)}")
+            lines = line_counts(cr, n, days)
         say(f"  checks passed; journal items per invoice: {lines}")
     return results, checks
 
@@ -907,10 +1356,20 @@ def report(args, machine, rows, checks, send):
     say(markdown_table(summary))
     for row in summary:
         if "ratio" in row:
-            verdict = "met" if row["ratio_value"] >= 0.9 else "NOT met"
+            verdict = "met" if row["ratio_value"] >= TARGET_RATIO else "NOT met"
             say(
-                f"N={row['n']:,}: engine/floor {row['ratio']} (target 0.9: "
-                f"{verdict}); by CPU time {row['cpu_ratio']}"
+                f"N={row['n']:,} {row['label']}: engine/floor {row['ratio']} "
+                f"(target {TARGET_RATIO}: {verdict}); by CPU time {row['cpu_ratio']}"
+            )
+        if "speedup" in row:
+            say(
+                f"N={row['n']:,} {row['label']}/x1: {row['speedup']} by wall time; "
+                f"CPU per invoice {row['cpu_per_invoice_vs_x1']} × x1's; "
+                f"numbering lock held {100 * row['lock_held']:.0f} % of the wall "
+                f"time, waited for {row['lock_wait_s']:.1f} s "
+                f"({100 * row['lock_wait']:.1f} % of the backends' samples); "
+                f"cores used {row['arm_cores']:.2f} (machine "
+                f"{row['machine_cores']:.2f} of {os.cpu_count()})"
             )
     if send:
         say(
@@ -984,6 +1443,13 @@ def parse_args(argv):
         "--sizes", default="1000,10000", help="comma-separated subscriber counts"
     )
     parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument(
+        "--workers",
+        default="1,2",
+        metavar="K,K",
+        help="engine arms: the numbers of workers (child processes calling the "
+        "job at once), each an arm of its own (default 1,2)",
+    )
     parser.add_argument("--keep-db", action="store_true", help="do not drop the db")
     parser.add_argument(
         "--send-sample",
@@ -1004,7 +1470,8 @@ def parse_args(argv):
         "--repeat",
         type=int,
         default=1,
-        help="runs of each arm per N (next month each time, alternating order)",
+        help="runs of the arms per N (each engine arm bills the next month; the "
+        "order of the arms alternates)",
     )
     parser.add_argument(
         "--date",
@@ -1028,7 +1495,7 @@ def parse_args(argv):
     parser.add_argument(
         "--profile",
         metavar="PATH",
-        help="cProfile the arms into PATH/<arm>-<N>-<repeat>.prof",
+        help="cProfile the arms into PATH/<arm>-<N>-<repeat>-w<worker>.prof",
     )
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
     # internal: one arm in a child process
@@ -1037,6 +1504,8 @@ def parse_args(argv):
     )
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--template", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--barrier", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
