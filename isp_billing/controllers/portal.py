@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import timedelta
 
-from werkzeug.urls import url_encode
+from werkzeug.urls import url_encode, url_quote
 
 from odoo import http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
@@ -86,6 +86,25 @@ class IspCustomerPortal(CustomerPortal):
         except (AccessError, MissingError):
             return None
 
+    def _isp_check_owner(self, subscription_id):
+        """The subscription, sudoed, if the logged-in user may act on it: its
+        customer (or one of its contacts) or staff who can read it, by the record
+        rules. An access token alone never allows an action: it only shows the
+        page (it travels in notification e-mails)."""
+        if request.env.user._is_public():
+            return None
+        return self._isp_check_access(subscription_id, None)
+
+    def _isp_refuse_action(self, subscription_id, access_token):
+        """Where a refused action goes: the login page for a visitor who holds
+        a valid link, else ``/my``."""
+        if self._isp_check_access(subscription_id, access_token) is not None:
+            return request.redirect(
+                "/web/login?redirect="
+                + url_quote(f"/my/subscriptions/{subscription_id}")
+            )
+        return request.redirect("/my")
+
     def _isp_url(self, sub_sudo, access_token=None, suffix="", **params):
         """URL of the subscription's page (``suffix``: a sub-page), keeping the
         access token the page was opened with."""
@@ -141,7 +160,11 @@ class IspCustomerPortal(CustomerPortal):
             "promise_reason": promise_reason,
             "statement": statement,
             "balance": balance,
-            "can_change_plan": sub_sudo.state == "active",
+            # Actions (promise, auto-pay, plan change) and the network
+            # credentials are for the logged-in customer only, not for a link.
+            "isp_owner": self._isp_check_owner(sub_sudo.id) is not None,
+            "can_change_plan": sub_sudo.state == "active"
+            and self._isp_check_owner(sub_sudo.id) is not None,
             "sub_url": lambda suffix="", **params: self._isp_url(
                 sub_sudo, access_token, suffix, **params
             ),
@@ -215,9 +238,9 @@ class IspCustomerPortal(CustomerPortal):
         website=True,
     )
     def portal_isp_promise(self, subscription_id, access_token=None, **kw):
-        sub_sudo = self._isp_check_access(subscription_id, access_token)
+        sub_sudo = self._isp_check_owner(subscription_id)
         if sub_sudo is None:
-            return request.redirect("/my")
+            return self._isp_refuse_action(subscription_id, access_token)
         ok, _reason = sub_sudo._isp_promise_available()
         if not ok:
             return request.redirect(
@@ -238,9 +261,9 @@ class IspCustomerPortal(CustomerPortal):
     def portal_isp_autopay(self, subscription_id, access_token=None, token_id=0, **kw):
         """Auto-pay on with one of the customer's saved methods (``token_id``),
         or off (``0``)."""
-        sub_sudo = self._isp_check_access(subscription_id, access_token)
+        sub_sudo = self._isp_check_owner(subscription_id)
         if sub_sudo is None:
-            return request.redirect("/my")
+            return self._isp_refuse_action(subscription_id, access_token)
         try:
             token_id = int(token_id)
         except (TypeError, ValueError):
@@ -266,9 +289,9 @@ class IspCustomerPortal(CustomerPortal):
         website=True,
     )
     def portal_isp_plan(self, subscription_id, access_token=None, plan_id=None, **kw):
-        sub_sudo = self._isp_check_access(subscription_id, access_token)
+        sub_sudo = self._isp_check_owner(subscription_id)
         if sub_sudo is None:
-            return request.redirect("/my")
+            return self._isp_refuse_action(subscription_id, access_token)
         if sub_sudo.state != "active":
             return request.redirect(self._isp_url(sub_sudo, access_token))
         plans = sub_sudo._isp_portal_plans()
@@ -290,9 +313,9 @@ class IspCustomerPortal(CustomerPortal):
     def portal_isp_plan_confirm(
         self, subscription_id, access_token=None, plan_id=None, **kw
     ):
-        sub_sudo = self._isp_check_access(subscription_id, access_token)
+        sub_sudo = self._isp_check_owner(subscription_id)
         if sub_sudo is None:
-            return request.redirect("/my")
+            return self._isp_refuse_action(subscription_id, access_token)
         plan = sub_sudo._isp_portal_plans().filtered(lambda p: str(p.id) == plan_id)
         if sub_sudo.state != "active" or not plan:
             return request.redirect(

@@ -1,7 +1,7 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_date
 
 from odoo.addons.base.models.res_partner import _tz_get
@@ -512,6 +512,25 @@ class IspSubscription(models.Model):
                     )
                 )
 
+    def _isp_check_access(self, operation="write", manager=False):
+        """Rights check of the public actions (every public method is an RPC
+        endpoint): the caller needs ``operation`` on these subscriptions (ACL
+        and record rules) and, with ``manager``, the *ISP / Manager* group.
+        Code that runs as the superuser (jobs, the portal after its own
+        ownership check) passes.
+
+        :raise AccessError: when the caller may not
+        """
+        if self.env.su:
+            return
+        self.check_access(operation)
+        if manager and not self.env.user.has_group("isp_billing.group_isp_manager"):
+            raise AccessError(
+                self.env._(
+                    "Only ISP managers may do this (%(user)s).", user=self.env.user.name
+                )
+            )
+
     def _date_ref(self, date_ref=None):
         """The reference date of a money action: ``date_ref`` when given, else
         today in the subscription's time zone."""
@@ -520,5 +539,6 @@ class IspSubscription(models.Model):
 
     def action_view_invoices(self):
         self.ensure_one()
+        self._isp_check_access("read")
         moves = self.invoice_line_ids.move_id
         return moves._isp_action_view()

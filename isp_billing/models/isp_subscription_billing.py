@@ -385,15 +385,15 @@ class IspSubscription(models.Model):
 
     def action_bill_now(self):
         """Bill the selected subscriptions now: their scheduled changes and
-        terminations due first, then their due periods."""
-        self.check_access("write")
+        terminations due first, then their due periods (ISP managers)."""
+        self._isp_check_access(manager=True)
         moves = self.env["isp.billing.run"]._bill(self)
         if not moves:
             raise UserError(self.env._("Nothing is due: every period is billed."))
         return moves._isp_action_view()
 
     def action_retry_billing(self):
-        self.check_access("write")
+        self._isp_check_access()
         self.write({"billing_exception": False, "billing_exception_reason": False})
         self.message_post(
             body=self.env._("Billing exception cleared: billing will retry."),

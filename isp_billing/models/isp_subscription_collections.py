@@ -72,6 +72,7 @@ class IspSubscription(models.Model):
     def action_autopay_enable(self, token):
         """Turn auto-pay on with ``token`` (one of the customer's saved
         payment methods)."""
+        self._isp_check_access()
         for sub in self:
             if token.partner_id.commercial_partner_id != (
                 sub.partner_id.commercial_partner_id
@@ -83,6 +84,7 @@ class IspSubscription(models.Model):
         return True
 
     def action_autopay_disable(self):
+        self._isp_check_access()
         self.write({"autopay": False})
         return True
 
@@ -135,6 +137,7 @@ class IspSubscription(models.Model):
     def action_promise_to_pay(self):
         """Extend service by the company's promise days: the dunning ladder
         waits, a subscription suspended for non-payment is reconnected."""
+        self._isp_check_access()
         for sub in self:
             ok, reason = sub._isp_promise_available()
             if not ok:

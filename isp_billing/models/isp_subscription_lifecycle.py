@@ -64,6 +64,7 @@ class IspSubscription(models.Model):
 
     def action_activate(self):
         """Activate draft subscriptions: billing starts at their start date."""
+        self._isp_check_access()
         drafts = self.filtered(lambda s: s.state == "draft")
         if drafts != self:
             raise UserError(self.env._("Only draft subscriptions can be activated."))
@@ -87,6 +88,7 @@ class IspSubscription(models.Model):
         """Suspend active subscriptions. ``kind`` is ``"nonpayment"`` when
         collections suspend for overdue invoices: those come back by themselves
         once the overdue invoices are paid (:meth:`_isp_reconnect_if_settled`)."""
+        self._isp_check_access()
         subs = self.filtered(lambda s: s.state == "active")
         if subs != self:
             raise UserError(self.env._("Only active subscriptions can be suspended."))
@@ -95,6 +97,7 @@ class IspSubscription(models.Model):
         return True
 
     def action_reactivate(self, reason):
+        self._isp_check_access()
         subs = self.filtered(lambda s: s.state == "suspended")
         if subs != self:
             raise UserError(
@@ -119,7 +122,9 @@ class IspSubscription(models.Model):
             subscription's time zone); the documents are dated by it
         :return: the termination documents
         :rtype: account.move
+        :raise AccessError: unless the caller is an ISP manager
         """
+        self._isp_check_access(manager=True)
         moves = self.env["account.move"]
         for sub in self:
             if sub.state not in ("draft", "active", "suspended"):

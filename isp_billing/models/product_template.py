@@ -148,6 +148,7 @@ class ProductTemplate(models.Model):
 
     def action_view_isp_subscriptions(self):
         self.ensure_one()
+        self.env["isp.subscription"].check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "isp_billing.isp_subscription_action"
         )

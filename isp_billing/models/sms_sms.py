@@ -108,11 +108,13 @@ class SmsSms(models.Model):
 
     def resend_failed(self):
         """Override of `sms`: a resent SMS gets its gateway attempts back."""
+        self.check_access("write")
         self.filtered(lambda sms: sms.state == "error").sudo().isp_send_attempts = 0
         return super().resend_failed()
 
     def action_set_outgoing(self):
         """Override of `sms`: back in the queue with its attempts back."""
+        self.check_access("write")
         self.sudo().isp_send_attempts = 0
         return super().action_set_outgoing()
 

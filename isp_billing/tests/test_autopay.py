@@ -7,8 +7,8 @@ schedule, never twice, then the ladder takes over."""
 import psycopg2
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import IspBillingCommon
@@ -151,6 +151,26 @@ class TestAutopay(IspBillingCommon):
                     "scheduled_date": self.d("2026-11-01"),
                 }
             )
+
+    def test_other_company_cannot_read_attempts(self):
+        sub, invoice = self._issue(self._token("done"))
+        other_company = self.env["res.company"].create({"name": "Other ISP"})
+        clerk = new_test_user(
+            self.env,
+            login="isp_clerk_other",
+            groups="isp_billing.group_isp_user",
+            company_id=other_company.id,
+            company_ids=[other_company.id],
+        )
+        Attempt = (
+            self.env["isp.autopay.attempt"]
+            .with_user(clerk)
+            .with_context(allowed_company_ids=[other_company.id])
+        )
+        self.assertTrue(sub.autopay_attempt_ids)
+        self.assertFalse(Attempt.search([("invoice_id", "=", invoice.id)]))
+        with self.assertRaises(AccessError):
+            Attempt.browse(sub.autopay_attempt_ids.ids).read(["state"])
 
     def test_needs_the_customers_own_method(self):
         sub = self._active_subscription(self.plan_home, self.d("2026-11-01"))

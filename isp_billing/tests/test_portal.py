@@ -145,6 +145,42 @@ class TestPortal(IspBillingCommon, HttpCase):
             f"/my/subscriptions/{sub.id}?access_token={sub.access_token}",
         )
 
+    def test_a_link_alone_shows_the_page_but_allows_no_action(self):
+        """The access token travels in notification e-mails: whoever holds the
+        link sees the page, without the actions nor the PPPoE password, and a
+        promise or an auto-pay change through it needs the customer to log in."""
+        sub, _invoice = self._running()
+        sub.action_suspend("Overdue", kind="nonpayment")
+        token = sub._portal_ensure_token()
+        self.authenticate(None, None)
+        page = self._page(sub, access_token=token)
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(sub.account_number, page.text)
+        for action in ('o_isp_promise">', "o_isp_autopay_card", 'o_isp_change_plan">'):
+            self.assertNotIn(action, page.text)
+        if "radius_password" in sub._fields:
+            self.assertNotIn(sub.radius_password, page.text)
+        csrf = http.Request.csrf_token(self)
+        for path, data in (
+            ("/promise", {}),
+            ("/autopay", {"token_id": "0"}),
+            ("/plan", {"plan_id": self.fibre_50.id}),
+        ):
+            response = self.url_open(
+                f"/my/subscriptions/{sub.id}{path}?access_token={token}",
+                data={"csrf_token": csrf, **data},
+            )
+            self.assertIn("/web/login", response.url, path)
+        sub.invalidate_recordset()
+        self.assertEqual(
+            (sub.state, sub.promise_until, sub.plan_id),
+            ("suspended", False, self.fibre_10),
+        )
+        # Logged in, the customer has the actions again.
+        self.authenticate("wanjiru", "wanjiru")
+        page = self._page(sub)
+        self.assertIn("o_isp_autopay_card", page.text)
+
     def test_actions_on_another_subscription_are_refused(self):
         theirs, _invoice = self._running(partner=self.customer_2)
         theirs.action_suspend("Overdue", kind="nonpayment")

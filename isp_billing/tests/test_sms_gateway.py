@@ -318,3 +318,24 @@ class TestSmsGateway(IspBillingCommon):
             f"Kenya ISP Ltd: 2,999.00 KSh due today (invoice {invoice_en.name}, "
             f"account {sub_en.account_number}).",
         )
+
+    def test_neutralized_copy_sends_nothing_through_africastalking(self):
+        """`odoo neutralize` (the add-ons' data/neutralize.sql) leaves a staging
+        copy no key nor endpoint of the ISP's own SMS account: the queued
+        reminder would go to Odoo's IAP, whose token the iap module disables."""
+        from odoo.modules.neutralize import get_neutralization_queries  # noqa: PLC0415
+
+        sub, invoice = self._subscription()
+        self.run_ladder("2026-11-13")
+        sms = self.sms_to(NUMBER)
+        self.env.flush_all()
+        for query in get_neutralization_queries(["isp_billing"]):
+            self.env.cr.execute(query)
+        self.env.invalidate_all()
+        self.assertEqual(self.company.isp_sms_gateway, "odoo")
+        self.assertFalse(self.company.isp_sms_at_api_key)
+        self.assertFalse(self.company.isp_sms_at_base_url)
+        self.assertEqual(sms._isp_sms_company(), self.company)
+        # Sending it now takes Odoo's IAP path (not run here: it is outside),
+        # never Africa's Talking: nothing reached the simulator.
+        self.assertFalse(self.sim.requests)

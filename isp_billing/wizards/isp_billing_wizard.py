@@ -98,6 +98,7 @@ class IspBillingWizard(models.TransientModel):
     def action_preview(self):
         """Run in a savepoint, read what would be invoiced, roll back."""
         self.ensure_one()
+        self.check_access("write")
         subs = self._subscriptions()
         lines, skipped = [], []
         try:
@@ -150,6 +151,7 @@ class IspBillingWizard(models.TransientModel):
 
     def action_bill(self):
         self.ensure_one()
+        self.check_access("write")
         subs = self._subscriptions()
         moves = self.env["isp.billing.run"]._bill(subs, self.billing_date)
         if not moves:

@@ -45,6 +45,7 @@ class IspSubscriptionChangePlan(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
+        self.check_access("write")
         move = self.subscription_id._change_plan(
             self.new_plan_id, self.date, self.reason, date_ref=self.date_ref
         )

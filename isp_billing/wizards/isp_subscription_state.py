@@ -54,6 +54,7 @@ class IspSubscriptionStateWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
+        self.check_access("write")
         subs = self.subscription_ids
         if self.action == "suspend":
             subs.action_suspend(self.reason, kind=self.suspension_kind or "manual")
