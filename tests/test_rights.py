@@ -84,10 +84,9 @@ ALLOWED = {
         ACCOUNTING,
         "asking a customer to pay an invoice is an accountant's act",
     ),
-    ("isp.mpesa.payment", "action_assign"): (
-        ACCOUNTING,
-        "assigning a receipt is an accountant's act, logged with who and when",
-    ),
+    # Assigning an M-PESA receipt is the accounting Administrator's act
+    # (account.group_account_manager, isp_mpesa/README.md: Security): none of
+    # the roles here, ISP staff included (ISP / User implies Invoicing).
     # Everything else (the M-PESA provider's actions, reprocessing a callback,
     # the FreeRADIUS settings' actions, Odoo's SMS queue actions) is for
     # system administrators only: none of the roles here.
