@@ -3,7 +3,7 @@
 {
     "name": "ISP RADIUS",
     "summary": "FreeRADIUS provisioning, accounting import, usage billing, CoA",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Accounting/Accounting",
     "author": "ISP Billing Suite contributors",
     "website": "https://github.com/isp-billing-suite/isp-billing",
@@ -20,6 +20,7 @@
         "views/isp_radius_nas_views.xml",
         "views/isp_radius_usage_views.xml",
         "views/isp_radius_session_views.xml",
+        "views/isp_radius_outbox_views.xml",
         "views/isp_subscription_views.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",

@@ -6,3 +6,5 @@ from . import product_template
 from . import isp_subscription
 from . import isp_radius_usage
 from . import isp_radius_session
+from . import isp_radius_username
+from . import isp_radius_outbox

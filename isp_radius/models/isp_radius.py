@@ -111,11 +111,15 @@ class IspRadius(models.AbstractModel):
         :param isp.radius.nas nas: the NAS (address, secret, CoA port)
         :param int code: ``pyrad.packet.CoARequest`` or ``DisconnectRequest``
         :param dict attributes: RADIUS attribute name -> value
-        :return: ``("ack" | "nak" | "timeout", error cause text or "")``
+        :return: ``("ack" | "nak" | "timeout" | "disabled", error cause text
+            or "")``; ``"disabled"`` when the company sends no CoA (a
+            neutralised copy) or the NAS has no secret: nothing is sent
         :rtype: tuple
         """
         nas = nas.sudo()
         company = nas.company_id
+        if not company.isp_radius_coa_enabled or not nas.secret:
+            return "disabled", ""
         client = RadiusClient(
             server=nas.ip_address,
             secret=nas.secret.encode(),
@@ -402,12 +406,15 @@ class IspRadius(models.AbstractModel):
         :param isp.subscription subscriptions: only these users (a push); default
             every subscription of the company with a RADIUS username, plus the
             plan groups, the suspended group and the NAS list (a full pass)
-        :param extra_usernames: former usernames whose rows must all go
+        :param extra_usernames: former usernames whose rows must all go (unless
+            one of ``subscriptions`` has it); a full pass adds every username
+            Odoo once provisioned (``isp.radius.username``) and no longer owns
         :return: ``{"users": n, "groups": n, "nas": n}`` rows fixed (the drift)
         :rtype: dict
         :raise IspRadiusUnavailable: when the database cannot be reached
         """
         full = subscriptions is None
+        usernames = set(extra_usernames)
         if full:
             subscriptions = (
                 self.env["isp.subscription"]
@@ -416,9 +423,17 @@ class IspRadius(models.AbstractModel):
                     [("company_id", "=", company.id), ("radius_username", "!=", False)]
                 )
             )
+            # Every username Odoo once provisioned: those no subscription has
+            # now lose their rows. Usernames Odoo never wrote are not read.
+            usernames.update(
+                self.env["isp.radius.username"]
+                .sudo()
+                .search([("company_id", "=", company.id)])
+                .mapped("username")
+            )
         desired = {
             username: {"radcheck": set(), "radreply": set(), "groups": set()}
-            for username in extra_usernames
+            for username in usernames
         }
         desired.update(self._desired_users(subscriptions))
         drift = {"users": 0, "groups": 0, "nas": 0}

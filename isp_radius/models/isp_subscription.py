@@ -8,7 +8,7 @@ import secrets
 import string
 
 from odoo import SUPERUSER_ID, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.modules.registry import Registry
 from odoo.tools import format_date
 
@@ -30,6 +30,10 @@ RADIUS_FIELDS = {
     "radius_simultaneous_use",
 }
 PUSH_KEY = "isp_radius.push"
+# A User-Password carries at most 128 octets (RFC 2865, 5.2).
+PASSWORD_MAX_OCTETS = 128
+# Simultaneous-Use: 0 (unlimited) up to this many sessions of one login.
+SIMULTANEOUS_USE_MAX = 1000
 
 
 class IspSubscription(models.Model):
@@ -137,10 +141,54 @@ class IspSubscription(models.Model):
                         mac=sub.radius_mac,
                     )
                 )
-            if sub.radius_simultaneous_use < 0:
-                raise ValidationError(
-                    self.env._("Simultaneous logins cannot be negative (0: unlimited).")
+            if sub.radius_password:
+                self._radius_check_password(sub.radius_password)
+            self._radius_check_simultaneous_use(sub.radius_simultaneous_use)
+
+    @api.model
+    def _radius_check_password(self, password):
+        if len(password.encode()) > PASSWORD_MAX_OCTETS:
+            raise ValidationError(
+                self.env._(
+                    "The RADIUS password is %(octets)s bytes long (UTF-8): a RADIUS "
+                    "User-Password carries at most %(max)s bytes, so the subscriber "
+                    "could never log in with it.",
+                    octets=len(password.encode()),
+                    max=PASSWORD_MAX_OCTETS,
                 )
+            )
+        if any(ord(char) < 32 or ord(char) == 127 for char in password):
+            raise ValidationError(
+                self.env._(
+                    "The RADIUS password contains a control character (tab, line "
+                    "break, NUL...): FreeRADIUS cannot store or match it."
+                )
+            )
+
+    @api.model
+    def _radius_check_simultaneous_use(self, value):
+        try:
+            whole = int(value) == float(value)
+        except (TypeError, ValueError, OverflowError):
+            whole = False
+        if not whole or not 0 <= int(value) <= SIMULTANEOUS_USE_MAX:
+            raise ValidationError(
+                self.env._(
+                    "Simultaneous logins must be a whole number from 0 (unlimited) "
+                    "to %(max)s, not %(value)s.",
+                    max=SIMULTANEOUS_USE_MAX,
+                    value=value,
+                )
+            )
+
+    @api.model
+    def _radius_check_vals(self, vals):
+        """Refuse out-of-range values before they reach the database (an
+        integer past 2^31 would be a raw database error)."""
+        if "radius_simultaneous_use" in vals:
+            self._radius_check_simultaneous_use(vals["radius_simultaneous_use"] or 0)
+        if vals.get("radius_password"):
+            self._radius_check_password(vals["radius_password"])
 
     # ------------------------------------------------------------------
     # CRUD: credentials, and a push after every change FreeRADIUS must know
@@ -154,12 +202,14 @@ class IspSubscription(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._radius_check_vals(vals)
             if vals.get("radius_mac"):
                 vals["radius_mac"] = vals["radius_mac"].upper().replace("-", ":")
             vals.setdefault("radius_password", self._radius_new_password())
         subs = super().create(vals_list)
         for sub in subs.filtered(lambda s: not s.radius_username):
             sub.radius_username = sub.account_number.lower()
+        self.env["isp.radius.username"]._radius_record(subs)
         return subs
 
     def unlink(self):
@@ -177,6 +227,7 @@ class IspSubscription(models.Model):
         return super().unlink()
 
     def write(self, vals):
+        self._radius_check_vals(vals)
         if vals.get("radius_mac"):
             vals = dict(vals, radius_mac=vals["radius_mac"].upper().replace("-", ":"))
         old_usernames = (
@@ -185,10 +236,13 @@ class IspSubscription(models.Model):
             else {}
         )
         res = super().write(vals)
+        if {"radius_username", "company_id"} & set(vals):
+            # Odoo's from now on, before anything reaches FreeRADIUS.
+            self.env["isp.radius.username"]._radius_record(self)
         if RADIUS_FIELDS & set(vals):
             running = self.filtered(lambda s: s.state in ("active", "suspended"))
             renamed = [
-                old
+                (sub, old)
                 for sub in running
                 if (old := old_usernames.get(sub.id)) and old != sub.radius_username
             ]
@@ -309,14 +363,17 @@ class IspSubscription(models.Model):
     def _radius_push(self, actions=None, forget=()):
         """Send this transaction's changes to FreeRADIUS once it has committed.
 
-        The subscriptions are marked *Change pending* now; after the commit their
-        FreeRADIUS rows are rewritten, then the live sessions get the CoA or
-        Disconnect that ``actions`` asks for. When FreeRADIUS is unreachable the
-        change stays pending and the reconciliation job applies it later.
+        The subscriptions are marked *Change pending* now, and what their
+        state alone cannot tell later is written to the outbox
+        (``isp.radius.outbox``) in this same transaction: the former usernames
+        whose rows must go, the CoA or Disconnect that ``actions`` asks for.
+        After the commit their FreeRADIUS rows are rewritten and the outbox is
+        applied, in order; whatever cannot be applied then (FreeRADIUS or the
+        NAS unreachable) stays in the outbox for the reconciliation job.
 
         :param dict actions: ``{subscription id: "suspend" | "reconnect" |
             "disconnect" | "rate" | None}``
-        :param list forget: former usernames whose rows must go
+        :param list forget: ``(subscription, former username)`` pairs
         """
         # Only where the company has a FreeRADIUS database to push to.
         subs = self.filtered(
@@ -327,7 +384,7 @@ class IspSubscription(models.Model):
         subs.sudo().write({"radius_sync_state": "pending"})
         data = self.env.cr.postcommit.data
         if PUSH_KEY not in data:
-            data[PUSH_KEY] = {"ids": set(), "actions": {}, "forget": set()}
+            data[PUSH_KEY] = {"ids": set(), "queued": set(), "last_action": {}}
             dbname = self.env.cr.dbname
             payload = data[PUSH_KEY]
             context = {"lang": self.env.lang}
@@ -339,13 +396,51 @@ class IspSubscription(models.Model):
                     env = api.Environment(cr, SUPERUSER_ID, context)
                     env["isp.subscription"].browse(
                         payload["ids"]
-                    ).exists()._radius_sync(payload["actions"], payload["forget"])
+                    ).exists()._radius_apply_pending()
 
-        data[PUSH_KEY]["ids"].update(subs.ids)
-        data[PUSH_KEY]["forget"].update(forget)
-        for sub_id, action in (actions or {}).items():
-            if action or sub_id not in data[PUSH_KEY]["actions"]:
-                data[PUSH_KEY]["actions"][sub_id] = action
+        payload = data[PUSH_KEY]
+        payload["ids"].update(subs.ids)
+        rows = []
+        for sub, old in forget:
+            if sub in subs and ("forget", sub.id, old) not in payload["queued"]:
+                payload["queued"].add(("forget", sub.id, old))
+                rows.append(
+                    {
+                        "company_id": sub.company_id.id,
+                        "subscription_id": sub.id,
+                        "kind": "forget",
+                        "username": old,
+                    }
+                )
+        for sub in subs:
+            action = (actions or {}).get(sub.id)
+            # The same request twice in a row would find no session the second time.
+            if action and payload["last_action"].get(sub.id) != action:
+                payload["last_action"][sub.id] = action
+                rows.append(
+                    {
+                        "company_id": sub.company_id.id,
+                        "subscription_id": sub.id,
+                        "kind": "session",
+                        "username": sub.radius_username,
+                        "action": action,
+                    }
+                )
+        if rows:
+            self.env["isp.radius.outbox"].sudo().create(rows)
+
+    def _radius_apply_pending(self):
+        """After the commit: write these subscriptions' rows and apply their
+        companies' outbox (see ``isp.radius.outbox._radius_apply``); never
+        raises for an unreachable FreeRADIUS."""
+        outbox = self.env["isp.radius.outbox"]
+        for company, subs in self.sudo().grouped("company_id").items():
+            if not company.isp_radius_dsn:  # nothing to push to (neutralised)
+                continue
+            try:
+                outbox._radius_apply(company, subs)
+            except IspRadiusUnavailable as error:
+                _logger.warning("RADIUS push postponed: %s", error.args[0])
 
     def _radius_sync(self, actions=None, forget=()):
         """Write these subscriptions' rows to FreeRADIUS now, then act on their
@@ -389,7 +484,13 @@ class IspSubscription(models.Model):
 
     def action_radius_sync(self):
         """Button and list action: write these subscriptions' rows to FreeRADIUS
-        now (no CoA, no disconnect)."""
+        now (no CoA, no disconnect). ISP users only, on subscriptions they may
+        change."""
+        if not self.env.user.has_group("isp_billing.group_isp_user"):
+            raise AccessError(
+                self.env._("Only ISP users can send subscriptions to FreeRADIUS.")
+            )
+        self.check_access("write")
         self.filtered("radius_username")._radius_sync()
         return True
 
@@ -397,21 +498,43 @@ class IspSubscription(models.Model):
     # CoA / Disconnect
     # ------------------------------------------------------------------
 
+    def _radius_usernames(self):
+        """The subscription's username and its former ones that no other
+        subscription has taken: its live sessions may be under any of them."""
+        self.ensure_one()
+        former = (
+            self.env["isp.radius.username"]
+            .sudo()
+            .search(
+                [
+                    ("subscription_id", "=", self.id),
+                    ("company_id", "=", self.company_id.id),
+                ]
+            )
+            .mapped("username")
+        )
+        return [self.radius_username, *(u for u in former if u != self.radius_username)]
+
     def _radius_act(self, action):
         """Bring the subscriber's live sessions in line: a CoA with the new speed,
         or a Disconnect so the next login gets the new rows. Each answer (ACK, NAK
-        with its cause, no answer) goes on the chatter."""
+        with its cause, no answer) goes on the chatter.
+
+        :return: ``(done, error)``: ``done`` is false when FreeRADIUS's
+            database or a NAS did not answer (the change must be tried again)
+        :rtype: tuple
+        """
         self.ensure_one()
         gateway = self.env["isp.radius"]
         company = self.company_id
         try:
-            sessions = gateway._open_sessions(company, [self.radius_username])
+            sessions = gateway._open_sessions(company, self._radius_usernames())
         except IspRadiusUnavailable as error:
-            self.message_post(body=error.args[0], subtype_xmlid="mail.mt_note")
-            return
+            return False, error.args[0]
         all_nas = (
             self.env["isp.radius.nas"].sudo().search([("company_id", "=", company.id)])
         )
+        silent = []
         for session in sessions:
             nas = all_nas.filtered(lambda n, ip=session["nas_ip"]: n.ip_address == ip)
             if not nas:
@@ -426,7 +549,7 @@ class IspSubscription(models.Model):
                 )
                 continue
             attributes = {
-                "User-Name": self.radius_username,
+                "User-Name": session["username"],
                 "Acct-Session-Id": session["session_id"],
                 "NAS-IP-Address": session["nas_ip"],
                 "Framed-IP-Address": session["framed_ip"],
@@ -434,9 +557,18 @@ class IspSubscription(models.Model):
             coa = self._radius_coa_attributes(action, nas[:1])
             if coa:
                 result = self._radius_request(nas[:1], "coa", {**attributes, **coa})
-                if result == "ack":
+                if result in ("ack", "disabled"):
                     continue
-            self._radius_request(nas[:1], "disconnect", attributes)
+            result = self._radius_request(nas[:1], "disconnect", attributes)
+            if result == "timeout":
+                silent.append(nas[:1].name)
+        if silent:
+            return False, self.env._(
+                "No answer from %(nas)s: the NAS is down or the shared secret does "
+                "not match.",
+                nas=", ".join(sorted(set(silent))),
+            )
+        return True, ""
 
     def _radius_coa_attributes(self, action, nas):
         """Attributes of a CoA that can replace a disconnect, else ``None``."""
@@ -477,6 +609,10 @@ class IspSubscription(models.Model):
             "timeout": self.env._(
                 "no answer: the NAS is down or the shared secret does not match"
             ),
+            "disabled": self.env._(
+                "not sent: CoA / Disconnect are turned off (Settings > ISP) or the "
+                "NAS has no shared secret"
+            ),
         }[result]
         self.message_post(
             body=self.env._(
@@ -497,41 +633,34 @@ class IspSubscription(models.Model):
 
     @api.model
     def _cron_radius_reconcile(self):
-        """Apply pending changes, then make every company's FreeRADIUS tables
-        equal to Odoo's view, and note the drift found and fixed."""
+        """Apply pending changes (the outbox), make every company's FreeRADIUS
+        tables equal to Odoo's view, and note the drift found and fixed."""
         companies = (
             self.env["res.company"].sudo().search([("isp_radius_dsn", "!=", False)])
         )
         for company in companies:
-            try:
-                drift = self.env["isp.radius"]._reconcile(company)
-            except IspRadiusUnavailable as error:
-                _logger.warning("RADIUS reconciliation postponed: %s", error.args[0])
-                company.isp_radius_last_reconcile = self.env._(
-                    "%(date)s: FreeRADIUS unreachable: %(error)s",
-                    date=fields.Datetime.now(),
-                    error=error.args[0],
-                )
-                continue
-            self.search(
-                [
-                    ("company_id", "=", company.id),
-                    ("radius_sync_state", "in", ("pending", "error")),
-                ]
-            ).write(
-                {
-                    "radius_sync_state": "synced",
-                    "radius_sync_error": False,
-                    "radius_synced_at": fields.Datetime.now(),
-                }
-            )
-            company.isp_radius_last_reconcile = self.env._(
-                "%(date)s: %(users)s user rows, %(groups)s group rows, %(nas)s NAS "
-                "rows fixed",
-                date=fields.Datetime.now(),
-                **drift,
-            )
+            self._radius_reconcile_company(company)
         return True
+
+    @api.model
+    def _radius_reconcile_company(self, company):
+        company = company.sudo()
+        try:
+            drift = self.env["isp.radius.outbox"]._radius_apply(company)
+        except IspRadiusUnavailable as error:
+            _logger.warning("RADIUS reconciliation postponed: %s", error.args[0])
+            company.isp_radius_last_reconcile = self.env._(
+                "%(date)s: FreeRADIUS unreachable: %(error)s",
+                date=fields.Datetime.now(),
+                error=error.args[0],
+            )
+            return
+        company.isp_radius_last_reconcile = self.env._(
+            "%(date)s: %(users)s user rows, %(groups)s group rows, %(nas)s NAS "
+            "rows fixed",
+            date=fields.Datetime.now(),
+            **drift,
+        )
 
     @api.model
     def _cron_radius_import(self):

@@ -46,6 +46,12 @@ class ResCompany(models.Model):
         default=15,
         help="An open session without accounting for this long is closed.",
     )
+    isp_radius_coa_enabled = fields.Boolean(
+        string="Send CoA / Disconnect",
+        default=True,
+        help="Tell live sessions of plan changes and suspensions. Off in a "
+        "neutralised copy of the database: nothing is sent to any NAS.",
+    )
     isp_radius_coa_timeout = fields.Integer(string="CoA timeout (s)", default=2)
     isp_radius_coa_retries = fields.Integer(string="CoA tries", default=2)
     isp_radius_last_reconcile = fields.Char(

@@ -1,7 +1,7 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 
 class ResConfigSettings(models.TransientModel):
@@ -29,6 +29,9 @@ class ResConfigSettings(models.TransientModel):
     isp_radius_stale_minutes = fields.Integer(
         related="company_id.isp_radius_stale_minutes", readonly=False
     )
+    isp_radius_coa_enabled = fields.Boolean(
+        related="company_id.isp_radius_coa_enabled", readonly=False
+    )
     isp_radius_coa_timeout = fields.Integer(
         related="company_id.isp_radius_coa_timeout", readonly=False
     )
@@ -40,7 +43,12 @@ class ResConfigSettings(models.TransientModel):
     )
 
     def action_isp_radius_test_connection(self):
-        """Connect to the FreeRADIUS database and check its standard tables."""
+        """Connect to the FreeRADIUS database and check its standard tables.
+        Administrators (Settings) only: it uses the connection string."""
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(
+                self.env._("Only administrators can test the FreeRADIUS connection.")
+            )
         self.ensure_one()
         self.execute()
         with self.env["isp.radius"]._radius_connection(self.company_id) as cursor:
@@ -70,10 +78,28 @@ class ResConfigSettings(models.TransientModel):
 
     def action_isp_radius_reconcile(self):
         """Save the settings, run the reconciliation job now and show its outcome
-        for the current company."""
+        for the current company. ISP managers and administrators only; only
+        administrators' settings are saved first."""
+        user = self.env.user
+        if not (
+            user.has_group("isp_billing.group_isp_manager")
+            or user.has_group("base.group_system")
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only ISP managers and administrators can reconcile FreeRADIUS."
+                )
+            )
         self.ensure_one()
-        self.execute()
-        company = self.company_id.sudo()
+        if self.env.is_admin():
+            self.execute()
+        # Settings records are the administrators' (ACL): an ISP manager's
+        # call reads the company through sudo, one of the caller's companies.
+        company = self.sudo().company_id
+        if company not in self.env.user.company_ids:
+            raise AccessError(
+                self.env._("You cannot reconcile another company's FreeRADIUS.")
+            )
         if not company.isp_radius_dsn:
             raise UserError(
                 self.env._(
@@ -81,7 +107,7 @@ class ResConfigSettings(models.TransientModel):
                     company=company.name,
                 )
             )
-        self.env["isp.subscription"].sudo()._cron_radius_reconcile()
+        self.env["isp.subscription"].sudo()._radius_reconcile_company(company)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

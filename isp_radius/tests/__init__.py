@@ -1,3 +1,7 @@
 from . import test_provisioning
 from . import test_accounting
 from . import test_coa
+from . import test_outbox
+from . import test_limits
+from . import test_neutralize
+from . import test_rights
