@@ -185,3 +185,36 @@ def test_changes_during_outage_applied_when_back(radius_env, nas):
         company.isp_radius_dsn = False
         nas_record.unlink()
         env.cr.commit()
+
+
+def test_outbox_rows_applied_by_one_worker_at_a_time(env_factory):
+    """Two workers applying the outbox at once never both take a row: a row
+    another worker holds, or applied since this worker's snapshot, is skipped."""
+    env_a, env_b = env_factory(), env_factory()
+    company = env_a.ref("base.main_company")
+    rows = env_a["isp.radius.outbox"].create(
+        [
+            {
+                "company_id": company.id,
+                "kind": "forget",
+                "username": f"claim{uuid.uuid4().hex[:10]}",
+            }
+            for __ in range(2)
+        ]
+    )
+    env_a.cr.commit()
+    try:
+        # Worker B's snapshot starts before worker A applies anything.
+        assert env_b["isp.radius.outbox"].search_count([("id", "in", rows.ids)]) == 2
+        assert rows._radius_claim() == rows
+        assert not env_b["isp.radius.outbox"].browse(rows.ids)._radius_claim()
+        rows[0].unlink()  # applied by A
+        env_a.cr.commit()
+        # B still sees the applied row in its snapshot, but must not apply it
+        # again; the other one, released by A's commit, is B's.
+        taken = env_b["isp.radius.outbox"].browse(rows.ids)._radius_claim()
+        assert taken.ids == [rows[1].id]
+    finally:
+        env_b.cr.rollback()
+        rows.exists().unlink()
+        env_a.cr.commit()

@@ -84,11 +84,32 @@ class TestRights(IspRadiusCommon, HttpCase):
         # A change Odoo has not sent yet: a call that got through would send it.
         sub.with_context(tracking_disable=True).radius_password = "not-sent-yet"
         settings = self.env["res.config.settings"].create({})
-        ids = {"isp.subscription": sub.ids, "res.config.settings": settings.ids}
+        pending = (
+            self.env["isp.radius.outbox"]
+            .sudo()
+            .create(
+                {
+                    "company_id": self.company.id,
+                    "subscription_id": sub.id,
+                    "kind": "session",
+                    "username": sub.radius_username,
+                    "action": "suspend",
+                }
+            )
+        )
+        ids = {
+            "isp.subscription": sub.ids,
+            "res.config.settings": settings.ids,
+            "isp.radius.outbox": pending.ids,
+        }
+        # The outbox is written by the code only; staff may at most read it.
+        calls = [*PUBLIC_METHODS, ("isp.radius.outbox", "unlink")]
         before = self._state(sub)
-        for login in ("radius_portal", "radius_invoicing"):
+        for login in ("radius_portal", "radius_invoicing", "radius_isp_user"):
             self._login(login)
-            for model, method in PUBLIC_METHODS:
+            for model, method in calls:
+                if login == "radius_isp_user" and model != "isp.radius.outbox":
+                    continue  # see test_each_method_for_its_role
                 with self.subTest(user=login, method=method):
                     with self.assertRaises(JsonRpcException) as caught:
                         self._call(model, method, ids[model])
@@ -96,6 +117,7 @@ class TestRights(IspRadiusCommon, HttpCase):
                         caught.exception.args[0], "odoo.exceptions.AccessError"
                     )
                     self.assertEqual(self._state(sub), before)
+        self.assertTrue(pending.exists())
 
     @mute_logger("odoo.http")
     def test_each_method_for_its_role(self):
