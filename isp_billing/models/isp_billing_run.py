@@ -149,18 +149,20 @@ class IspBillingRun(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _bill(self, subscriptions, date_ref=None):
-        """Bill ``subscriptions`` up to ``date_ref`` and queue the documents
-        for sending (the *Run billing* wizard, *Bill now*, plan changes).
+    def _bill(self, subscriptions, date_ref=None, until=None):
+        """Bill ``subscriptions`` up to ``date_ref`` (or only the days up to
+        ``until``, dating the documents by ``date_ref`` all the same) and queue
+        the documents for sending (the *Run billing* wizard, *Bill now*, plan
+        changes and terminations, which first catch up the days before them).
 
         :return: the posted documents
         :rtype: account.move
         """
-        moves, __ = self._bill_batch(subscriptions, date_ref)
+        moves, __ = self._bill_batch(subscriptions, date_ref, until=until)
         return moves
 
     @api.model
-    def _bill_batch(self, subscriptions, date_ref=None):
+    def _bill_batch(self, subscriptions, date_ref=None, until=None):
         """Bill ``subscriptions`` up to the reference date as daily runs would
         have: day by day (only the days with work), first the scheduled
         termination and plan change of the day, then the periods that start
@@ -182,11 +184,15 @@ class IspBillingRun(models.AbstractModel):
         }
         subs = subs.with_context(isp_journal_by_company=journals)
         horizon = {sub.id: sub._date_ref(date_ref) for sub in subs}
+        last_day = {
+            sub.id: min(horizon[sub.id], until) if until else horizon[sub.id]
+            for sub in subs
+        }
         moves, worked = Move, subs.browse()
         while True:
             agenda = {}
             for sub in subs:
-                day = self._next_day(sub, horizon[sub.id])
+                day = self._next_day(sub, last_day[sub.id])
                 if day:
                     agenda[sub] = day
             if not agenda:

@@ -3,6 +3,8 @@
 """The subscription's states (draft -> active -> suspended <-> active ->
 terminated), their trace (chatter, event log) and termination."""
 
+from datetime import timedelta
+
 from odoo import Command, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
@@ -147,7 +149,14 @@ class IspSubscription(models.Model):
             sub.write(
                 {"date_end": date, "date_end_credit": do_credit, "state_reason": reason}
             )
-            if date <= day or sub.state == "draft":
+            if sub.state == "draft":
+                moves |= sub._terminate_now(reason, do_credit, date_ref=day)
+            elif date <= day:
+                # Daily runs would have billed the days before the end first
+                # (the last period ends on it).
+                moves |= self.env["isp.billing.run"]._bill(
+                    sub, day, until=date - timedelta(days=1)
+                )
                 moves |= sub._terminate_now(reason, do_credit, date_ref=day)
             else:
                 sub.message_post(

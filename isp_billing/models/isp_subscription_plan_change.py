@@ -3,6 +3,8 @@
 """Plan changes: one rule (:meth:`_prepare_plan_change`, which writes nothing)
 for the change itself, the backend wizard and the portal's preview."""
 
+from datetime import timedelta
+
 from odoo import models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
@@ -154,8 +156,15 @@ class IspSubscription(models.Model):
         """
         self.ensure_one()
         Move = self.env["account.move"]
-        prep = self._prepare_plan_change(new_plan, date, date_ref)
         day = self._date_ref(date_ref)
+        self._check_plan_change(new_plan, date)
+        catch_up = Move
+        if bill and self.state in ("active", "suspended") and date <= day:
+            # Daily runs would have billed the days before the change first.
+            catch_up = self.env["isp.billing.run"]._bill(
+                self, day, until=date - timedelta(days=1)
+            )
+        prep = self._prepare_plan_change(new_plan, date, date_ref)
         old_line = self._plan_line()
         old_plan = old_line.product_id
         if self.state == "draft":
@@ -177,7 +186,7 @@ class IspSubscription(models.Model):
             old=old_plan.display_name,
             new=new_plan.display_name,
         )
-        move = self._create_adjustment_move(prep["lines"], origin, day)
+        adjustment = self._create_adjustment_move(prep["lines"], origin, day)
         old_line.write({"product_id": new_plan.id})
         self.write({"pending_plan_id": False, "pending_plan_date": False})
         if prep["anchor"]:
@@ -185,7 +194,7 @@ class IspSubscription(models.Model):
             # whose every day was credited give their key up.
             self.period_ids.filtered(
                 lambda p: not p.credited and p.date_start >= date
-            )._mark_credited(move)
+            )._mark_credited(adjustment)
             self.with_context(isp_billing_engine=True).write(
                 {
                     "billing_anchor_date": date,
@@ -206,14 +215,15 @@ class IspSubscription(models.Model):
             date=format_date(self.env, date),
             reason=reason or self.env._("no reason given"),
         )
-        if prep["lines"] and not move:
+        if prep["lines"] and not adjustment:
             note += " " + self.env._(
                 "(no document: the credit and the charge cancel out)"
             )
         self.message_post(body=note, subtype_xmlid="mail.mt_note")
+        moves = catch_up | adjustment
         if prep["anchor"] and bill and date <= day:
-            move |= self.env["isp.billing.run"]._bill(self, day)
-        return move
+            moves |= self.env["isp.billing.run"]._bill(self, day)
+        return moves
 
     # ------------------------------------------------------------------
     # Customer portal
