@@ -465,6 +465,7 @@ class DarajaSimulator:
             self._pending_c2b = []  # simulate jobs waiting for deliver()
             self._heap = []
             self._queries = []
+            self._requests = []  # every Daraja request: {"method", "path"}
             self._deliveries = []
             self._registrations = []
             self._registered = {}  # ShortCode -> the registration in force
@@ -596,6 +597,13 @@ class DarajaSimulator:
             return [push.as_dict(now) for push in self._pushes.values()]
 
     @property
+    def requests(self):
+        """Every request to a Daraja path (OAuth included, control API not):
+        ``{"method", "path"}``, in order."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
     def queries(self):
         """STK queries: ``{"CheckoutRequestID", "status", "response"}``."""
         with self._lock:
@@ -710,6 +718,10 @@ class DarajaSimulator:
             if request.path.startswith(CONTROL_PREFIX):
                 status, payload = self._control(request)
             else:
+                with self._lock:
+                    self._requests.append(
+                        {"method": request.method, "path": request.path}
+                    )
                 status, payload = self._daraja(request)
         except DarajaError as exc:
             status, payload = exc.status, exc.body()
