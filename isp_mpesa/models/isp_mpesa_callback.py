@@ -6,6 +6,7 @@ import logging
 import psycopg2
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from ..utils import mask_payload
 
@@ -178,7 +179,13 @@ class IspMpesaCallback(models.Model):
 
     def action_process_again(self):
         """Staff: process failed callbacks again (after fixing the cause); the
-        payments job takes them at once."""
+        payments job takes them at once. System administrators only (the
+        callback's body is theirs to read, and to fix)."""
+        if not self.env.su and not self.env.user.has_group("base.group_system"):
+            raise AccessError(
+                self.env._("Only system administrators can process callbacks again.")
+            )
+        self.check_access("write")
         self.filtered(lambda record: record.state == "failed").write(
             {"state": "new", "error": False}
         )

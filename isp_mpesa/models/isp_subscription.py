@@ -3,6 +3,8 @@
 from odoo import models
 from odoo.exceptions import UserError
 
+from .account_move import check_staff
+
 
 class IspSubscription(models.Model):
     _inherit = "isp.subscription"
@@ -10,6 +12,8 @@ class IspSubscription(models.Model):
     def action_mpesa_request_payment(self):
         """Ask the subscriber to pay what is open on this subscription."""
         self.ensure_one()
+        check_staff(self.env, "isp_billing.group_isp_user")  # the ISP's staff
+        self.check_access("read")
         invoices = self._isp_open_invoices()
         if not invoices:
             raise UserError(self.env._("%s owes nothing.", self.display_name))

@@ -12,7 +12,7 @@ from datetime import timedelta
 import requests
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import consteq
 
 from .. import const
@@ -302,10 +302,22 @@ class PaymentProvider(models.Model):
             return False
         return any(ip in network for network in networks)
 
+    def _mpesa_check_manage_rights(self):
+        """The provider's actions are a system administrator's, as the rest of
+        Odoo's payment providers (``payment.provider`` is writable by
+        ``base.group_system`` only): checked before any ``sudo()``, since every
+        public method is an RPC endpoint."""
+        if not self.env.su and not self.env.user.has_group("base.group_system"):
+            raise AccessError(
+                self.env._("Only system administrators can manage the M-PESA provider.")
+            )
+        self.check_access("write")
+
     def action_mpesa_regenerate_token(self):
         """New callback token: old STK callback URLs stop working at once; C2B
         URLs must be registered again."""
         self.ensure_one()
+        self._mpesa_check_manage_rights()
         self.sudo().mpesa_callback_token = _new_token()
         self.sudo().mpesa_c2b_registered_on = False
         return True
@@ -361,6 +373,14 @@ class PaymentProvider(models.Model):
             and provider.mpesa_token_expiry > now
         ):
             return provider.mpesa_access_token
+        if not (provider.mpesa_consumer_key and provider.mpesa_consumer_secret):
+            # e.g. a neutralised copy: nothing is sent to M-PESA
+            raise MpesaError(
+                self.env._(
+                    "M-PESA is not set up: the consumer key and secret are missing."
+                ),
+                code="not_configured",
+            )
         basic = base64.b64encode(
             f"{provider.mpesa_consumer_key}:{provider.mpesa_consumer_secret}".encode()
         ).decode()
@@ -519,6 +539,7 @@ class PaymentProvider(models.Model):
 
     def action_mpesa_test_connection(self):
         self.ensure_one()
+        self._mpesa_check_manage_rights()
         self._mpesa_get_access_token(force=True)
         return {
             "type": "ir.actions.client",
@@ -534,7 +555,15 @@ class PaymentProvider(models.Model):
         """Register the paybill's confirmation and validation URLs with Daraja,
         falling back to the other API version on a product mismatch."""
         self.ensure_one()
+        self._mpesa_check_manage_rights()
         provider = self.sudo()
+        if not provider.mpesa_callback_token:
+            raise UserError(
+                self.env._(
+                    "This provider has no callback token: click New callback token "
+                    "first."
+                )
+            )
         payload = {
             "ShortCode": provider.mpesa_shortcode,
             "ResponseType": provider.mpesa_c2b_response_type or "Completed",

@@ -3,6 +3,7 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.account_move import check_staff
 from ..utils import mask_msisdn, normalize_msisdn
 
 
@@ -58,13 +59,19 @@ class IspMpesaRequest(models.TransientModel):
     @api.depends("company_id")
     def _compute_provider_id(self):
         for wizard in self:
-            wizard.provider_id = self.env["payment.provider"].search(
-                [
-                    ("code", "=", "mpesa"),
-                    ("state", "!=", "disabled"),
-                    ("company_id", "=", wizard.company_id.id),
-                ],
-                limit=1,
+            # the M-PESA account is picked for the staff member, who need not
+            # read payment providers (their secrets stay hidden)
+            wizard.provider_id = (
+                self.env["payment.provider"]
+                .sudo()
+                .search(
+                    [
+                        ("code", "=", "mpesa"),
+                        ("state", "!=", "disabled"),
+                        ("company_id", "=", wizard.company_id.id),
+                    ],
+                    limit=1,
+                )
             )
 
     @api.depends("partner_id")
@@ -86,8 +93,20 @@ class IspMpesaRequest(models.TransientModel):
             wizard.amount = sum(wizard.invoice_ids.mapped("amount_residual"))
 
     def action_send(self):
+        """Send the prompt: invoicing staff (ISP / User included), for
+        invoices they can read, through an M-PESA provider of the invoices'
+        company that is not disabled."""
         self.ensure_one()
-        if not self.provider_id:
+        check_staff(self.env)
+        self.check_access("write")
+        self.invoice_ids.check_access("read")
+        provider = self.provider_id.sudo()
+        if (
+            not provider
+            or provider.code != "mpesa"
+            or provider.state == "disabled"
+            or provider.company_id != self.company_id
+        ):
             raise UserError(
                 self.env._(
                     "Set up M-PESA first (Accounting ▸ Configuration ▸ Payment "
