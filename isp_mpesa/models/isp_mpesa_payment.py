@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 import psycopg2
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from odoo.addons.isp_billing.const import UNPAID_INVOICE_DOMAIN
@@ -20,6 +20,37 @@ from ..utils import EAT, mask_msisdn, msisdn_hash, normalize_msisdn, normalize_r
 _logger = logging.getLogger(__name__)
 
 _RECEIPT_RE = re.compile(r"^[A-Z0-9]{6,20}$")
+
+# Context key of the ledger's own writes (with sudo: a context alone can be
+# sent over RPC, sudo cannot).
+_INTERNAL_WRITE = "isp_mpesa_ledger_write"
+# What a receipt is: written once, by the model's own methods only.
+_IMMUTABLE_FIELDS = frozenset(
+    {
+        "name",
+        "provider_id",
+        "company_id",
+        "channel",
+        "amount",
+        "currency_id",
+        "bill_ref_number",
+        "msisdn",
+        "msisdn_hash",
+        "payer_name",
+        "trans_time",
+        "partner_id",
+        "transaction_id",
+        "state",
+        "note",
+        "raw_payload",
+        "assigned_by_id",
+        "assigned_date",
+    }
+)
+# The rights of an accountant: assigning a receipt to a customer.
+ACCOUNTANT_GROUP = "account.group_account_manager"
+# One copy of each message per receipt, and no more than this in all.
+MAX_RAW_PAYLOAD = 256 * 1024
 
 
 class MpesaBadPayload(ValueError):
@@ -94,6 +125,10 @@ class IspMpesaPayment(models.Model):
     raw_payload = fields.Text(
         readonly=True, groups="account.group_account_invoice,base.group_system"
     )
+    assigned_by_id = fields.Many2one(
+        "res.users", string="Assigned by", readonly=True, copy=False
+    )
+    assigned_date = fields.Datetime(string="Assigned on", readonly=True, copy=False)
 
     _sql_constraints = [
         (
@@ -102,6 +137,51 @@ class IspMpesaPayment(models.Model):
             "An M-PESA receipt is recorded once.",
         )
     ]
+
+    # === append-only === #
+
+    def _mpesa_internal(self):
+        """These entries, for the ledger's own methods to write (after they
+        checked the caller's rights)."""
+        return self.sudo().with_context(**{_INTERNAL_WRITE: True})
+
+    def write(self, vals):
+        """A receipt's money and identity fields are written once, by the
+        ledger's own methods: refused to everyone else, accountants and
+        administrators included. The one exception is the accountant's choice
+        of the customer of a receipt waiting in the queue, before *Assign*."""
+        if self.env.su and self.env.context.get(_INTERNAL_WRITE):
+            return super().write(vals)
+        self.check_access("write")  # who may write at all: accountants
+        locked = _IMMUTABLE_FIELDS.intersection(vals) - {"partner_id"}
+        if locked:
+            raise UserError(
+                self.env._(
+                    "M-PESA receipts cannot be changed (%s): they are recorded "
+                    "as M-PESA sent them.",
+                    ", ".join(sorted(locked)),
+                )
+            )
+        if "partner_id" in vals:
+            applied = self.filtered(
+                lambda entry: entry.state != "unmatched" or entry.transaction_id
+            )
+            if applied:
+                raise UserError(
+                    self.env._(
+                        "%s is already applied to a customer: its customer cannot "
+                        "change.",
+                        ", ".join(applied.mapped("name")),
+                    )
+                )
+        return super().write(vals)
+
+    def unlink(self):
+        if not (self.env.su and self.env.context.get(_INTERNAL_WRITE)):
+            raise UserError(
+                self.env._("M-PESA receipts cannot be deleted: the ledger is kept.")
+            )
+        return super().unlink()
 
     # === the receipt claim === #
 
@@ -139,7 +219,7 @@ class IspMpesaPayment(models.Model):
         if row:
             entry = self.browse(row[0])
             # just inserted: no changes to track
-            entry.with_context(tracking_disable=True).write(vals)
+            entry._mpesa_internal().with_context(tracking_disable=True).write(vals)
             return entry, True
         entry = self.search(
             [("provider_id", "=", provider.id), ("name", "=", receipt)], limit=1
@@ -147,11 +227,21 @@ class IspMpesaPayment(models.Model):
         return entry, False
 
     def _mpesa_add_payload(self, label, payload):
-        for entry in self:
+        """Keep ``payload`` on the receipt, once: a replay of the same message
+        adds nothing, and the whole stays under ``MAX_RAW_PAYLOAD``."""
+        for entry in self._mpesa_internal():
             line = json.dumps({label: payload}, sort_keys=True, default=str)
-            entry.raw_payload = (
-                f"{entry.raw_payload}\n{line}" if entry.raw_payload else line
-            )
+            kept = entry.raw_payload or ""
+            if line in kept.split("\n"):
+                continue
+            if len(kept) + len(line) + 1 > MAX_RAW_PAYLOAD:
+                _logger.info(
+                    "M-PESA: receipt %s keeps enough payloads; %s not added",
+                    entry.name,
+                    label,
+                )
+                continue
+            entry.raw_payload = f"{kept}\n{line}" if kept else line
 
     # === paybill (C2B) === #
 
@@ -164,16 +254,33 @@ class IspMpesaPayment(models.Model):
             raise MpesaBadPayload("TransID is missing or not an M-PESA receipt")
         amount = self._mpesa_parse_amount(data.get("TransAmount"))
         if amount is None:
-            raise MpesaBadPayload("TransAmount is missing or not a positive amount")
+            raise MpesaBadPayload(
+                "TransAmount is missing or not an amount M-PESA moves "
+                f"(KES {const.MIN_AMOUNT} to {const.MAX_AMOUNT:,}, two decimals)"
+            )
         return receipt, amount
 
     @api.model
     def _mpesa_parse_amount(self, value):
+        """An amount M-PESA can have moved, as a ``Decimal``, else ``None``:
+        a number or a numeric string, finite, from ``const.MIN_AMOUNT`` to
+        ``const.MAX_AMOUNT`` (Daraja's limits per transaction), with at most
+        two decimals (``"2999.00"``; ``"0.0000001"``, ``"1e10"``, ``"1e400"``,
+        ``NaN`` are not amounts)."""
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            return None
+        text = str(value).strip()
+        if len(text) > 32:
+            return None
         try:
-            amount = Decimal(str(value).strip())
+            amount = Decimal(text)
         except (InvalidOperation, ValueError, TypeError):
             return None
-        if not amount.is_finite() or amount <= 0:
+        if not amount.is_finite():
+            return None
+        if not const.MIN_AMOUNT <= amount <= const.MAX_AMOUNT:
+            return None
+        if amount != amount.quantize(Decimal("0.01")):
             return None
         return amount
 
@@ -198,12 +305,24 @@ class IspMpesaPayment(models.Model):
         Move = self.env["account.move"].sudo()
         Move.flush_model()
         Sub = self.env["isp.subscription"].sudo()
+        # Only an exact match, spaces and case aside: never a pattern (a
+        # typed "%" or "_" is a character like any other, not a wildcard).
         sub = Sub.search(
             [("account_number", "=", ref), ("company_id", "=", company.id)], limit=1
-        ) or Sub.search(
-            [("account_number", "=ilike", ref), ("company_id", "=", company.id)],
-            limit=1,
         )
+        if not sub:
+            Sub.flush_model(["account_number", "company_id"])
+            self.env.cr.execute(
+                """
+                SELECT id FROM isp_subscription
+                 WHERE company_id = %s
+                   AND upper(regexp_replace(account_number, '\\s', '', 'g')) = %s
+                 LIMIT 1
+                """,
+                [company.id, ref],
+            )
+            row = self.env.cr.fetchone()
+            sub = Sub.browse(row[0]) if row else Sub
         named_id = None
         if sub:
             partner_id = sub.partner_id.commercial_partner_id.id
@@ -317,7 +436,7 @@ class IspMpesaPayment(models.Model):
         entry._mpesa_add_payload("c2b_confirmation", data)
         if not created:
             if entry.channel == "stk":
-                entry.channel = "both"
+                entry._mpesa_internal().channel = "both"
             _logger.info(
                 "M-PESA: paybill confirmation %s already recorded (%s); nothing "
                 "more to do",
@@ -326,7 +445,7 @@ class IspMpesaPayment(models.Model):
             )
             return entry
         if tx:
-            entry.write(
+            entry._mpesa_internal().write(
                 {
                     "transaction_id": tx.id,
                     "partner_id": tx.partner_id.id,
@@ -353,7 +472,9 @@ class IspMpesaPayment(models.Model):
             # or counted twice; matching the account and recording the payment
             # are left to the payments job (an STK callback for this receipt
             # arriving before it runs takes the receipt for its own payment).
-            entry.with_context(tracking_disable=True).state = "received"
+            entry._mpesa_internal().with_context(
+                tracking_disable=True
+            ).state = "received"
             return entry
         entry._mpesa_match_and_apply()
         return entry
@@ -366,7 +487,7 @@ class IspMpesaPayment(models.Model):
             self.provider_id, self.bill_ref_number
         )
         if not partner:
-            self.write(
+            self._mpesa_internal().write(
                 {
                     "state": "unmatched",
                     "note": self.env._("No subscription or invoice with this account."),
@@ -443,7 +564,9 @@ class IspMpesaPayment(models.Model):
                 "invoice_ids": [Command.set(invoices.ids)],
             }
         )
-        self.write({"transaction_id": tx.id, "partner_id": partner.id, "state": state})
+        self._mpesa_internal().write(
+            {"transaction_id": tx.id, "partner_id": partner.id, "state": state}
+        )
         tx._mpesa_append_log("receipt", self.name)
         tx.mpesa_result_code = "0"
         tx._set_done(state_message=self.env._("Paid: M-PESA receipt %s.", self.name))
@@ -463,7 +586,7 @@ class IspMpesaPayment(models.Model):
         """The paybill's validation request: accept, or refuse an unknown
         account when the ISP chose so."""
         amount = self._mpesa_parse_amount(data.get("TransAmount"))
-        if amount is None or amount > const.MAX_AMOUNT:
+        if amount is None:
             return const.C2B_REJECT_AMOUNT
         if provider.mpesa_c2b_reject_unknown:
             partner, __ = self._mpesa_match_reference(
@@ -493,11 +616,8 @@ class IspMpesaPayment(models.Model):
             )
             return False
         receipt = str(metadata.get("MpesaReceiptNumber") or "")
-        try:
-            amount = Decimal(str(metadata.get("Amount")))
-        except (InvalidOperation, ValueError):
-            amount = None
-        if not _RECEIPT_RE.match(receipt) or amount is None or amount <= 0:
+        amount = self._mpesa_parse_amount(metadata.get("Amount"))
+        if not _RECEIPT_RE.match(receipt) or amount is None:
             _logger.warning(
                 "M-PESA: success callback for unknown request %s without a valid "
                 "receipt or amount; ignored",
@@ -541,10 +661,31 @@ class IspMpesaPayment(models.Model):
 
     # === the accountant's queue === #
 
+    def _mpesa_check_accountant(self):
+        """Assigning a receipt moves money to a customer: an accountant's act
+        (Invoicing / Accounting *Administrator*, ``ACCOUNTANT_GROUP``), not
+        an Invoicing user's nor ISP staff's (ISP / User implies Invoicing).
+        Checked before any ``sudo()``: every public method is an RPC endpoint."""
+        if not self.env.su and not self.env.user.has_group(ACCOUNTANT_GROUP):
+            raise AccessError(
+                self.env._("Only accountants can assign M-PESA payments to customers.")
+            )
+        self.check_access("write")
+
     def action_assign(self):
-        """Apply unmatched receipts to the chosen customer's open invoices."""
+        """Apply unmatched receipts to the chosen customer's open invoices;
+        who assigned and when is kept on the receipt and its chatter."""
+        self._mpesa_check_accountant()
         for entry in self:
-            if entry.state != "unmatched":
+            # one assignment per receipt, also for two clicks at once: the
+            # second waits here, then finds it applied (or is retried by Odoo)
+            self.env.flush_all()
+            self.env.cr.execute(
+                "SELECT id FROM isp_mpesa_payment WHERE id = %s FOR UPDATE",
+                [entry.id],
+            )
+            entry.invalidate_recordset()
+            if entry.state != "unmatched" or entry.transaction_id:
                 raise UserError(
                     self.env._("%s is already applied to a customer.", entry.name)
                 )
@@ -565,12 +706,21 @@ class IspMpesaPayment(models.Model):
                     order="invoice_date_due, invoice_date, id",
                 )
             )
-            entry.sudo()._mpesa_apply_to(partner, invoices, "assigned")
-            entry.message_post(
+            internal = entry._mpesa_internal()
+            internal._mpesa_apply_to(partner, invoices, "assigned")
+            internal.write(
+                {
+                    "assigned_by_id": self.env.uid,
+                    "assigned_date": fields.Datetime.now(),
+                }
+            )
+            internal.message_post(
                 body=self.env._(
-                    "Assigned to %(partner)s by %(user)s.",
+                    "Assigned to %(partner)s by %(user)s (%(login)s).",
                     partner=partner.display_name,
                     user=self.env.user.name,
-                )
+                    login=self.env.user.login,
+                ),
+                author_id=self.env.user.partner_id.id,
             )
         return True

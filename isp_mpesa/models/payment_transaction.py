@@ -5,7 +5,7 @@ import logging
 import math
 import re
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -19,6 +19,11 @@ from .payment_provider import MpesaError
 _logger = logging.getLogger(__name__)
 
 _ACCOUNT_REF_RE = re.compile(r"[^A-Za-z0-9-]")
+# The M-PESA messages kept on one payment, at most (a callback is at most
+# const.MAX_CALLBACK_BYTES).
+MAX_MPESA_LOG = 256 * 1024
+# What Daraja may send again and again: kept once.
+_CALLBACK_LABELS = {"stk_callback", "c2b_confirmation"}
 
 
 def _callback_items(callback):
@@ -30,14 +35,6 @@ def _callback_items(callback):
         for item in items
         if isinstance(item, dict) and "Name" in item
     }
-
-
-def _amount(value):
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        return None
-    return amount if amount.is_finite() else None
 
 
 class PaymentTransaction(models.Model):
@@ -386,7 +383,14 @@ class PaymentTransaction(models.Model):
         return _ACCOUNT_REF_RE.sub("", self.reference)[-12:]
 
     def _mpesa_append_log(self, label, payload):
+        """Add a message to this payment's M-PESA log; a callback Daraja (or
+        anyone with the token) replays is not added again, and the log stays
+        under ``MAX_MPESA_LOG``."""
+        message = json.dumps({label: payload}, sort_keys=True, default=str)
         for tx in self.sudo():
+            kept = tx.mpesa_log or ""
+            if label in _CALLBACK_LABELS and message[1:-1] in kept:
+                continue
             line = json.dumps(
                 {
                     "at": fields.Datetime.to_string(fields.Datetime.now()),
@@ -395,7 +399,14 @@ class PaymentTransaction(models.Model):
                 sort_keys=True,
                 default=str,
             )
-            tx.mpesa_log = f"{tx.mpesa_log}\n{line}" if tx.mpesa_log else line
+            if len(kept) + len(line) + 1 > MAX_MPESA_LOG:
+                _logger.info(
+                    "M-PESA: %s keeps enough messages; %s not added",
+                    tx.reference,
+                    label,
+                )
+                continue
+            tx.mpesa_log = f"{kept}\n{line}" if kept else line
 
     def _mpesa_send_stk_push(self, phone):
         """Send the M-PESA prompt for this draft transaction to ``phone``.
@@ -549,7 +560,8 @@ class PaymentTransaction(models.Model):
                 },
             )
             if not created:
-                entry.channel = "both" if entry.channel == "c2b" else entry.channel
+                if entry.channel == "c2b":
+                    entry._mpesa_internal().channel = "both"
                 other = entry.transaction_id
                 if other == self and self.state == "done":
                     return self
@@ -576,7 +588,7 @@ class PaymentTransaction(models.Model):
                         self.reference,
                     )
                     return self
-                entry.write(
+                entry._mpesa_internal().write(
                     {
                         "transaction_id": self.id,
                         "partner_id": self.partner_id.id,
@@ -687,8 +699,8 @@ class PaymentTransaction(models.Model):
                     tx.state,
                 )
             return
-        paid = _amount(metadata.get("Amount"))
-        if paid is None or paid != Decimal(str(tx.amount)).quantize(paid):
+        paid = self.env["isp.mpesa.payment"]._mpesa_parse_amount(metadata.get("Amount"))
+        if paid is None or paid != Decimal(str(tx.amount)).quantize(Decimal("0.01")):
             _logger.warning(
                 "M-PESA: callback for %s reports KES %s, the request was for "
                 "KES %s; ignored (the status job checks the payment)",
