@@ -3,6 +3,10 @@
 from odoo.addons.payment import reset_payment_provider, setup_provider
 
 from . import controllers, models, wizards
+from .utils import install_callback_token_filter
+
+# no callback token in Odoo's access log (see utils.CallbackTokenFilter)
+install_callback_token_filter()
 
 
 def post_init_hook(env):

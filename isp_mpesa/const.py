@@ -21,8 +21,16 @@ C2B_VALIDATION_ROUTE = "/payment/daraja/c2b/validate/<string:token>"
 C2B_CONFIRMATION_ROUTE = "/payment/daraja/c2b/confirm/<string:token>"
 
 CURRENCY = "KES"
+# M-PESA's limits per transaction: KES 1 to 250,000 (Daraja 3.0, M-Pesa
+# Express FAQ, developer.safaricom.co.ke/apis/MpesaExpressSimulate, last seen
+# 2025-12-28; the facts file on M-PESA, §1.4). Paybill amounts above it are
+# refused as not M-PESA's.
 MIN_AMOUNT = 1
 MAX_AMOUNT = 250_000
+# Callbacks: the largest body read (Daraja's are under 2 KB), and the deepest
+# JSON nesting believed (Daraja's is 5: Body.stkCallback.CallbackMetadata.Item).
+MAX_CALLBACK_BYTES = 64 * 1024
+MAX_CALLBACK_DEPTH = 16
 REQUEST_TIMEOUT = 10  # seconds, per HTTP call to Daraja
 TOKEN_MARGIN = 120  # seconds: refresh the OAuth token this long before it expires
 

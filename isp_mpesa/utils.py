@@ -5,6 +5,7 @@
 import base64
 import hashlib
 import json
+import logging
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -69,3 +70,52 @@ def timestamp_and_password(shortcode, passkey, now=None):
 def normalize_reference(text):
     """An account number typed on a phone: no spaces, upper case."""
     return re.sub(r"\s+", "", str(text or "")).upper()
+
+
+# The callback routes end with the provider's secret token (const.*_ROUTE).
+_CALLBACK_TOKEN_IN_PATH = re.compile(
+    r"(/payment/daraja/(?:stk|c2b/confirm|c2b/validate)/)[^\s?#\"']*", re.IGNORECASE
+)
+
+
+def mask_callback_token(text):
+    """``…/payment/daraja/c2b/confirm/<token>`` → ``…/c2b/confirm/***``."""
+    if "daraja" not in text.lower():
+        return text
+    return _CALLBACK_TOKEN_IN_PATH.sub(r"\1***", text)
+
+
+class CallbackTokenFilter(logging.Filter):
+    """Masks the callback token in the request paths Odoo's HTTP server logs
+    (werkzeug's access log at INFO, its errors, ``odoo.http``): Daraja's
+    callbacks are unsigned, whoever reads the token in a log could forge
+    payments."""
+
+    def filter(self, record):
+        if isinstance(record.msg, str):
+            record.msg = mask_callback_token(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                mask_callback_token(arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        elif isinstance(record.args, dict):
+            record.args = {
+                key: mask_callback_token(arg) if isinstance(arg, str) else arg
+                for key, arg in record.args.items()
+            }
+        return True
+
+
+# The loggers that write request paths (a filter on a logger sees its own
+# records, before any handler, the file's and the tests' alike); the last one
+# only in tests (the test cursor's request line).
+PATH_LOGGERS = ("werkzeug", "odoo.http", "odoo.service.server", "odoo.tests.common")
+
+
+def install_callback_token_filter():
+    """Install the filter once per process (each worker imports the add-on)."""
+    for name in PATH_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(type(f).__name__ == "CallbackTokenFilter" for f in logger.filters):
+            logger.addFilter(CallbackTokenFilter())

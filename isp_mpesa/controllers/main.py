@@ -17,6 +17,24 @@ from ..utils import mask_payload
 _logger = logging.getLogger(__name__)
 
 
+def _depth_above(data, limit):
+    """Whether the JSON value ``data`` nests deeper than ``limit`` (checked
+    without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 class MpesaController(http.Controller):
     """Daraja's callbacks (``type='http'``: raw JSON in, Daraja's JSON out) and
     the portal's "send the prompt" call.
@@ -32,9 +50,20 @@ class MpesaController(http.Controller):
         return request.make_json_response(body, status=status)
 
     def _provider_or_403(self, token, what):
-        """The provider this callback URL belongs to, or a 403 response."""
+        """The provider this callback URL belongs to, or a 403 response (a
+        wrong token, a disabled provider, an address outside its allow-list).
+        The token itself is never logged."""
         provider = request.env["payment.provider"].sudo()._mpesa_find_by_token(token)
         address = request.httprequest.remote_addr
+        if provider and provider.state == "disabled":
+            _logger.warning(
+                "M-PESA %s from %s for a disabled provider (%s): refused, nothing "
+                "written",
+                what,
+                address,
+                provider.id,
+            )
+            return None, self._json({"ResultCode": 1, "ResultDesc": "Forbidden"}, 403)
         if not provider:
             _logger.warning(
                 "M-PESA %s from %s with a wrong callback token: refused, nothing "
@@ -52,10 +81,43 @@ class MpesaController(http.Controller):
             return None, self._json({"ResultCode": 1, "ResultDesc": "Forbidden"}, 403)
         return provider, None
 
+    @staticmethod
+    def _raw_body():
+        """The request's body, or None when it is above
+        ``const.MAX_CALLBACK_BYTES`` (then not read, or read no further)."""
+        httprequest = request.httprequest
+        length = httprequest.content_length
+        if length is not None:
+            if length > const.MAX_CALLBACK_BYTES:
+                return None
+            return httprequest.get_data()  # ``length`` bytes at most
+        # chunked, without a length: read no more than the limit (werkzeug's
+        # own request, which Odoo wraps, has the stream)
+        wrapped = getattr(httprequest, "_HTTPRequest__wrapped", None)
+        if wrapped is None:
+            return httprequest.get_data()
+        data = wrapped.stream.read(const.MAX_CALLBACK_BYTES + 1)
+        return None if len(data) > const.MAX_CALLBACK_BYTES else data
+
     def _read_json(self, what):
         """``(object, raw text, None)`` from the request's JSON, or
-        ``(None, None, a 400 response)``."""
-        raw = request.httprequest.get_data(as_text=True)
+        ``(None, None, a 400 response)``: bodies above
+        ``const.MAX_CALLBACK_BYTES`` are refused before they are read, JSON
+        that is malformed or nested deeper than ``const.MAX_CALLBACK_DEPTH``
+        (Daraja's is 5) after."""
+        body = self._raw_body()
+        if body is None:
+            _logger.warning(
+                "M-PESA %s with a body above %s bytes: refused",
+                what,
+                const.MAX_CALLBACK_BYTES,
+            )
+            return (
+                None,
+                None,
+                self._json({"ResultCode": 1, "ResultDesc": "Body too large"}, 400),
+            )
+        raw = body.decode("utf-8", errors="replace")
         if not raw.strip():
             _logger.warning("M-PESA %s with an empty body: refused", what)
             return (
@@ -65,12 +127,24 @@ class MpesaController(http.Controller):
             )
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: nested thousands deep, beyond Python's parser
             _logger.warning("M-PESA %s with malformed JSON: refused (%.80r)", what, raw)
             return (
                 None,
                 None,
                 self._json({"ResultCode": 1, "ResultDesc": "Malformed JSON"}, 400),
+            )
+        if _depth_above(data, const.MAX_CALLBACK_DEPTH):
+            _logger.warning(
+                "M-PESA %s with JSON nested deeper than %s: refused",
+                what,
+                const.MAX_CALLBACK_DEPTH,
+            )
+            return (
+                None,
+                None,
+                self._json({"ResultCode": 1, "ResultDesc": "Invalid payload"}, 400),
             )
         if not isinstance(data, dict):
             _logger.warning("M-PESA %s whose JSON is not an object: refused", what)
