@@ -180,10 +180,12 @@ def test_changes_during_outage_applied_when_back(radius_env, nas):
         env.cr.rollback()
         company.isp_radius_dsn = os.environ["ISP_RADIUS_DSN"]
         sub.action_terminate(today, "Outage test done", credit=False)
+        nas_record.unlink()
         env.cr.commit()
+        # The reconciliation wrote the NAS to FreeRADIUS's nas table: gone too.
+        env["isp.subscription"]._cron_radius_reconcile()
         radius_query("DELETE FROM radcheck WHERE username = %s", [handmade])
         company.isp_radius_dsn = False
-        nas_record.unlink()
         env.cr.commit()
 
 
