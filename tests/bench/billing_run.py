@@ -1265,8 +1265,9 @@ def print_arm(period, label, result):
     say(f"      backends ({waits['samples']} samples): {shares}")
 
 
-def arm_labels(workers):
-    return [("floor", "floor", 1)] + [("engine", f"engine x{k}", k) for k in workers]
+def arm_labels(workers, floor=True):
+    engine = [("engine", f"engine x{k}", k) for k in workers]
+    return [("floor", "floor", 1), *engine] if floor else engine
 
 
 def run_size(args, registry, analyzer, n, day, plan_id):
@@ -1288,7 +1289,7 @@ def run_size(args, registry, analyzer, n, day, plan_id):
         base = add_months(day, months)
         with registry.cursor() as cr:
             template = invoice_template(odoo_env(cr), n, base)
-        arms = arm_labels(workers)
+        arms = arm_labels(workers, floor=not args.no_floor)
         order = arms if repeat % 2 == 0 else arms[::-1]
         days = {}
         for arm, label, k in order:
@@ -1449,6 +1450,11 @@ def parse_args(argv):
         metavar="K,K",
         help="engine arms: the numbers of workers (child processes calling the "
         "job at once), each an arm of its own (default 1,2)",
+    )
+    parser.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="engine arms only (e.g. memory at a larger N; no engine/floor ratio)",
     )
     parser.add_argument("--keep-db", action="store_true", help="do not drop the db")
     parser.add_argument(
