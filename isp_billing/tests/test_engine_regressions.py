@@ -348,3 +348,33 @@ class TestEngineRegressions(IspBillingCommon):
             self.plan_business, self.d("2026-11-21"), date_ref=self.d("2026-11-21")
         )
         self.assertMoveAmounts(move, 2333.33, 0.0, 2333.33)
+
+    def test_a_change_made_after_skipped_runs_bills_the_days_before_it(self):
+        sub = self._active_subscription(self.plan_home, self.d("2026-11-01"))
+        # No run since Nov 1; on Dec 10 staff change the plan, effective at once.
+        moves = sub._change_plan(
+            self.plan_weekly, self.d("2026-12-10"), date_ref=self.d("2026-12-10")
+        )
+        # November and December first (2,999.00 each), then the credit of
+        # Dec 10 - Dec 31 (2,999 x 22/31 = 2,128.32), then the first week.
+        self.assertEqual(
+            [(m.move_type, m.amount_total) for m in moves.sorted("id")],
+            [
+                ("out_invoice", 2999.0),
+                ("out_invoice", 2999.0),
+                ("out_refund", 2128.32),
+                ("out_invoice", 700.0),
+            ],
+        )
+        self.assertEqual(set(moves.mapped("invoice_date")), {self.d("2026-12-10")})
+
+    def test_a_termination_made_after_skipped_runs_bills_the_days_before_it(self):
+        sub = self._active_subscription(self.plan_home, self.d("2026-11-01"))
+        moves = sub.action_terminate(
+            self.d("2026-11-16"), "Moving", credit=True, date_ref=self.d("2026-11-20")
+        )
+        # [Nov 1, Nov 16) only: 2,999 x 15/30 = 1,499.50; nothing to credit.
+        self.assertEqual(
+            [(m.move_type, m.amount_total) for m in moves], [("out_invoice", 1499.5)]
+        )
+        self.assertEqual(sub.state, "terminated")
