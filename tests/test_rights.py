@@ -84,6 +84,10 @@ ALLOWED = {
         ACCOUNTING,
         "asking a customer to pay an invoice is an accountant's act",
     ),
+    ("res.config.settings", "action_isp_radius_reconcile"): (
+        {"isp_manager"},
+        "an ISP manager may re-sync FreeRADIUS with Odoo (isp_radius/README.md)",
+    ),
     # Assigning an M-PESA receipt is the accounting Administrator's act
     # (account.group_account_manager, isp_mpesa/README.md: Security): none of
     # the roles here, ISP staff included (ISP / User implies Invoicing).
