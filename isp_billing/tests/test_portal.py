@@ -105,6 +105,21 @@ class TestPortal(IspBillingCommon, HttpCase):
             self.assertIn("o_isp_radius_chart", response.text)
             self.assertEqual(response.text.count("o_isp_radius_bar"), 11)
 
+    def test_a_subscription_not_billed_yet_has_its_page(self):
+        """A draft awaiting installation, and an active one whose first period
+        is not billed yet, have no billed period: the page still answers (the
+        usage card of isp_radius has no rows to show)."""
+        draft = self._create_subscription(self.fibre_10, self.d("2026-11-01"))
+        self.authenticate("wanjiru", "wanjiru")
+        response = self._page(draft)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(draft.account_number, response.text)
+        draft.action_activate()
+        self.assertFalse(draft.period_ids)
+        response = self._page(draft)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(draft.account_number, response.text)
+
     def test_another_subscribers_id_is_refused(self):
         self._running()
         theirs, invoice = self._running(partner=self.customer_2)
