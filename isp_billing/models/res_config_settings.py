@@ -21,6 +21,9 @@ class ResConfigSettings(models.TransientModel):
     isp_reconnection_fee_product_id = fields.Many2one(
         related="company_id.isp_reconnection_fee_product_id", readonly=False
     )
+    isp_autopay_retry_days = fields.Char(
+        related="company_id.isp_autopay_retry_days", readonly=False
+    )
     isp_sms_gateway = fields.Selection(
         related="company_id.isp_sms_gateway", readonly=False
     )

@@ -8,7 +8,7 @@ import psycopg2
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import IspBillingCommon
@@ -179,3 +179,12 @@ class TestAutopay(IspBillingCommon):
             sub.action_autopay_enable(other)
         with self.assertRaisesRegex(ValidationError, "needs a saved payment method"):
             sub.autopay = True
+
+    def test_retry_days_are_set_in_the_settings(self):
+        settings = Form(self.env["res.config.settings"])
+        settings.isp_autopay_retry_days = "2,4"
+        settings.save().execute()
+        self.assertEqual(self.env.company.isp_autopay_retry_days, "2,4")
+        for bad in ("1,3,x", "5,3", "0,2", "1,,2", "-1"):
+            with self.assertRaisesRegex(ValidationError, "increasing order"):
+                self.env.company.isp_autopay_retry_days = bad
