@@ -224,7 +224,8 @@ class IspSubscription(models.Model):
         string="Monthly recurring",
         compute="_compute_recurring_total",
         store=True,
-        help="Untaxed recurring amount per month (MRR).",
+        help="Untaxed recurring amount per month (MRR) of an active or suspended "
+        "subscription; none for drafts and terminated ones.",
     )
     event_ids = fields.One2many(
         "isp.subscription.event", "subscription_id", string="Events"
@@ -331,13 +332,18 @@ class IspSubscription(models.Model):
         "line_ids.line_type",
         "plan_id.isp_period_unit",
         "plan_id.isp_period_interval",
+        "state",
     )
     def _compute_recurring_total(self):
         for sub in self:
             total = sum(sub._recurring_lines().mapped("price_subtotal"))
             sub.recurring_total = total
-            sub.recurring_monthly = sub.currency_id.round(
-                monthly_amount(total, sub.plan_id)
+            # MRR: drafts and terminated subscriptions have none; suspended
+            # ones keep theirs (they are still billed).
+            sub.recurring_monthly = (
+                sub.currency_id.round(monthly_amount(total, sub.plan_id))
+                if sub.state in ("active", "suspended")
+                else 0.0
             )
 
     def _compute_invoice_count(self):

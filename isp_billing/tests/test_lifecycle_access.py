@@ -76,6 +76,19 @@ class TestLifecycle(IspBillingCommon):
         # 700 a week * 52.1775 weeks / 12 months = 3043.69
         self.assertEqual(weekly.recurring_monthly, 3043.69)
 
+    def test_monthly_recurring_only_for_running_subscriptions(self):
+        draft = self._create_subscription(self.plan_home, self.d("2026-11-01"))
+        self.assertEqual(
+            (draft.recurring_total, draft.recurring_monthly), (2999.0, 0.0)
+        )
+        draft.action_activate()
+        self.assertEqual(draft.recurring_monthly, 2999.0)
+        draft.action_suspend("Overdue")
+        self.assertEqual(draft.recurring_monthly, 2999.0)  # still billed
+        draft.action_terminate(self.d("2026-11-01"), "Moving", credit=False)
+        self.assertEqual(draft.recurring_monthly, 0.0)
+        self.assertEqual(draft.event_ids.sorted("id")[-1].recurring_monthly, 0.0)
+
     def test_smart_buttons(self):
         sub = self._active_subscription(self.plan_home, self.d("2026-11-01"))
         self._bill(sub, self.d("2026-12-01"))
