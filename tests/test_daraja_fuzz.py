@@ -210,6 +210,20 @@ def test_hostile_bodies_and_amounts_are_refused(odoo_http, shop):
         }
         raw = json.dumps(body).replace('"1e400"', "1e400").encode()
         assert post(url, raw).status_code == 400, amount
+    # A NUL character (found by the fuzzer: PostgreSQL text cannot hold it),
+    # escaped in the JSON or raw in the body, on every route.
+    stk = {
+        "Body": {"stkCallback": {"CheckoutRequestID": "ws_CO_\x00", "ResultCode": 0}}
+    }
+    for route, body in (
+        ("stk", stk),
+        ("confirm", {"TransID": "FZ\x00", "TransAmount": 10, "BillRefNumber": "x"}),
+        ("validate", {"TransID": "FZ1", "TransAmount": 10, "BillRefNumber": "\x00"}),
+    ):
+        route_url = odoo_http + ROUTES[route].format(token=shop["token"])
+        assert post(route_url, body).status_code == 400, route
+        raw = b'{"TransID": "FZ\x00raw", "TransAmount": 10}'
+        assert post(route_url, raw).status_code == 400, route
 
 
 def test_after_the_job_no_payment_and_only_possible_amounts(odoo_registry, shop):

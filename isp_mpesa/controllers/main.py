@@ -17,6 +17,17 @@ from ..utils import mask_payload
 _logger = logging.getLogger(__name__)
 
 
+def _has_nul(data):
+    """Does a key or a string of ``data`` (already depth-checked) hold NUL?"""
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any(_has_nul(key) or _has_nul(value) for key, value in data.items())
+    if isinstance(data, list):
+        return any(_has_nul(item) for item in data)
+    return False
+
+
 def _depth_above(data, limit):
     """Whether the JSON value ``data`` nests deeper than ``limit`` (checked
     without recursion)."""
@@ -141,6 +152,14 @@ class MpesaController(http.Controller):
                 what,
                 const.MAX_CALLBACK_DEPTH,
             )
+            return (
+                None,
+                None,
+                self._json({"ResultCode": 1, "ResultDesc": "Invalid payload"}, 400),
+            )
+        if "\x00" in raw or _has_nul(data):
+            # PostgreSQL text cannot hold NUL: no Daraja field has one
+            _logger.warning("M-PESA %s with a NUL character: refused", what)
             return (
                 None,
                 None,
