@@ -161,3 +161,73 @@ class IspSubscription(models.Model):
                 sub.message_post(body=text, subtype_xmlid="mail.mt_note")
             sub._log_event("promise", reason=text)
         return True
+
+    # ------------------------------------------------------------------
+    # Figures and filters of the backend
+    # ------------------------------------------------------------------
+
+    isp_amount_due = fields.Monetary(
+        string="Balance due",
+        compute="_compute_isp_amounts_due",
+        help="Amount still to pay on the subscription's posted invoices.",
+    )
+    isp_amount_overdue = fields.Monetary(
+        string="Overdue",
+        compute="_compute_isp_amounts_due",
+        help="Amount still to pay on the invoices past their due date.",
+    )
+    isp_overdue = fields.Boolean(
+        string="Has overdue invoices",
+        compute="_compute_isp_amounts_due",
+        search="_search_isp_overdue",
+    )
+    isp_unpaid = fields.Boolean(
+        string="Has unpaid invoices",
+        compute="_compute_isp_amounts_due",
+        search="_search_isp_unpaid",
+    )
+    promise_available = fields.Boolean(
+        string="Promise to pay possible",
+        compute="_compute_promise_available",
+        help="A promise to pay can be made now (once per billing period).",
+    )
+
+    def _compute_isp_amounts_due(self):
+        today = fields.Date.context_today(self)
+        invoices = self.env["account.move"].search(self._isp_unpaid_invoices_domain())
+        for sub in self:
+            mine = invoices.filtered(
+                lambda inv, sub=sub: sub in inv.isp_subscription_ids
+            )
+            overdue = mine.filtered(lambda inv: inv.invoice_date_due < today)
+            sub.isp_amount_due = sum(mine.mapped("amount_residual"))
+            sub.isp_amount_overdue = sum(overdue.mapped("amount_residual"))
+            sub.isp_unpaid = bool(mine)
+            sub.isp_overdue = bool(overdue)
+
+    def _search_isp_invoices(self, operator, value, extra):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search."))
+        invoices = self.env["account.move"].search([*UNPAID_INVOICE_DOMAIN, *extra])
+        ids = invoices.line_ids.isp_subscription_id.ids
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", ids)]
+
+    def _search_isp_overdue(self, operator, value):
+        today = fields.Date.context_today(self)
+        return self._search_isp_invoices(
+            operator, value, [("invoice_date_due", "<", today)]
+        )
+
+    def _search_isp_unpaid(self, operator, value):
+        return self._search_isp_invoices(operator, value, [])
+
+    @api.depends_context("uid")
+    @api.depends("state", "promise_until", "promise_period_start")
+    def _compute_promise_available(self):
+        for sub in self:
+            sub.promise_available = bool(
+                isinstance(sub.id, int)
+                and sub.state in ("active", "suspended")
+                and sub._isp_promise_available()[0]
+            )

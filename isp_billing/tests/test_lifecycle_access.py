@@ -4,6 +4,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
@@ -229,3 +230,57 @@ class TestReconnectionOnPayment(IspBillingCommon):
             self.assertEqual(sub.state, "suspended", "October is still overdue")
             self._pay(october, 2999.0, self.d("2026-11-05"))
             self.assertEqual(sub.state, "active")
+
+
+@tagged("post_install", "-at_install")
+class TestBackendFigures(IspBillingCommon):
+    """The collections figures and filters of the subscriptions list."""
+
+    def test_balance_overdue_and_filters(self):
+        term_10 = self.env["account.payment.term"].create(
+            {
+                "name": "10 days",
+                "company_id": self.company.id,
+                "line_ids": [
+                    Command.create(
+                        {"value": "percent", "value_amount": 100.0, "nb_days": 10}
+                    )
+                ],
+            }
+        )
+        late = self._active_subscription(
+            self.plan_home, self.d("2026-10-01"), payment_term_id=term_10.id
+        )
+        self._bill(late, self.d("2026-10-01"))  # due Oct 11: overdue now
+        fresh = self._active_subscription(
+            self.plan_business, self.d("2026-11-01"), partner=self.customer_2
+        )
+        with freeze_time("2026-11-05 10:00:00"):
+            self._bill(late | fresh, self.d("2026-11-01"))
+            subs = late | fresh
+            subs.invalidate_recordset()
+            # late: October overdue (2,999) + November due Nov 11 (2,999)
+            self.assertEqual(
+                (late.isp_amount_due, late.isp_amount_overdue), (5998.0, 2999.0)
+            )
+            self.assertEqual(
+                (fresh.isp_amount_due, fresh.isp_amount_overdue), (9999.0, 0.0)
+            )
+            Sub = self.env["isp.subscription"]
+            mine = [("id", "in", subs.ids)]
+            self.assertEqual(Sub.search([*mine, ("isp_overdue", "=", True)]), late)
+            self.assertEqual(Sub.search([*mine, ("isp_overdue", "=", False)]), fresh)
+            self.assertEqual(Sub.search([*mine, ("isp_unpaid", "=", True)]), subs)
+            self.assertTrue(late.promise_available)
+            late.action_promise_to_pay()
+            late.invalidate_recordset(["promise_available"])
+            self.assertFalse(late.promise_available)
+            # fresh owes an invoice not due yet: a promise may be made
+            self.assertTrue(fresh.promise_available)
+
+    def test_search_by_phone(self):
+        sub = self._active_subscription(self.plan_home, self.d("2026-11-01"))
+        found = self.env["isp.subscription"].search(
+            [("partner_id.phone_sanitized", "ilike", "254712345678")]
+        )
+        self.assertIn(sub, found)

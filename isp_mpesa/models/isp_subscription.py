@@ -1,13 +1,28 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .. import const
 from .account_move import check_staff
 
 
 class IspSubscription(models.Model):
     _inherit = "isp.subscription"
+
+    mpesa_payable = fields.Boolean(
+        string="Payable with M-PESA",
+        compute="_compute_mpesa_payable",
+        help="Running and billed in Kenyan shillings, the only currency M-PESA takes.",
+    )
+
+    @api.depends("state", "currency_id")
+    def _compute_mpesa_payable(self):
+        for sub in self:
+            sub.mpesa_payable = (
+                sub.state in ("active", "suspended")
+                and sub.currency_id.name == const.CURRENCY
+            )
 
     def action_mpesa_request_payment(self):
         """Ask the subscriber to pay what is open on this subscription."""

@@ -2,3 +2,4 @@ from . import test_c2b
 from . import test_portal
 from . import test_stk
 from . import test_security
+from . import test_subscription_buttons

@@ -1,0 +1,29 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo.tests import tagged
+
+from .common import IspMpesaCommon
+
+
+@tagged("post_install", "-at_install")
+class TestMpesaSubscriptionButtons(IspMpesaCommon):
+    def test_request_button_only_for_running_kes_subscriptions(self):
+        """*Request M-PESA payment* shows where it can work: a running
+        subscription billed in Kenyan shillings."""
+        usd = self.env.ref("base.USD")
+        usd.active = True
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "USD", "currency_id": usd.id, "company_id": self.company.id}
+        )
+        kes_sub = self._create_subscription(self.plan_home, self.d("2026-11-01"))
+        usd_sub = self._create_subscription(
+            self.plan_home,
+            self.d("2026-11-01"),
+            partner=self.customer_2,
+            pricelist_id=pricelist.id,
+        )
+        self.assertEqual(usd_sub.currency_id, usd)
+        self.assertFalse(kes_sub.mpesa_payable)  # a draft
+        (kes_sub | usd_sub).action_activate()
+        self.assertTrue(kes_sub.mpesa_payable)
+        self.assertFalse(usd_sub.mpesa_payable)
