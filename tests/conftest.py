@@ -91,52 +91,14 @@ def env_factory(odoo_registry):
 @pytest.fixture(scope="module")
 def odoo_http(isp_test_db, tmp_path_factory, request):
     """Base URL of an Odoo serving the test database over real HTTP (threaded,
-    no cron worker), started for the test module and stopped after it."""
-    import re  # noqa: PLC0415
-    import subprocess  # noqa: PLC0415
-    import time  # noqa: PLC0415
-
-    import requests  # noqa: PLC0415
-
+    no cron worker), started for the test module and stopped after it; its
+    log is ``<module>.log`` in the run's log directory."""
     import harness  # noqa: PLC0415
 
     name = request.module.__name__.rsplit(".", 1)[-1]
     log_dir = Path(os.environ.get("ISP_LOG_DIR") or tmp_path_factory.mktemp(name))
-    log = log_dir / f"{name}.log"
-    log.unlink(missing_ok=True)
-    port = harness.free_port()
-    cmd = [
-        *harness.odoo_command(),
-        f"--database={isp_test_db}",
-        f"--addons-path={harness.addons_path()}",
-        f"--data-dir={harness.data_dir()}",
-        "--db-filter=^" + re.escape(isp_test_db) + "$",
-        "--http-interface=127.0.0.1",
-        f"--http-port={port}",
-        "--workers=0",
-        "--max-cron-threads=0",
-        "--log-level=info",
-        f"--logfile={log}",
-    ]
-    with open(log_dir / f"{name}.out", "w", encoding="utf-8") as out:
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"Odoo exited with status {proc.returncode}; see {log}")
-            try:
-                if requests.get(f"{url}/web/health", timeout=5).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"Odoo did not answer in 120 s; see {log}")
-            time.sleep(0.5)
-        requests.get(f"{url}/web/static/warm/up", timeout=30)
-        yield url
-    finally:
-        harness.stop_process(proc)
+        with harness.odoo_http_server(isp_test_db, log_dir / f"{name}.log") as url:
+            yield url
+    except harness.HarnessError as error:
+        pytest.fail(str(error))

@@ -23,6 +23,7 @@ Environment variables understood everywhere (all optional):
 """
 
 import ast
+import contextlib
 import getpass
 import importlib.metadata
 import importlib.util
@@ -361,6 +362,63 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def odoo_http_server(db: str, log: Path, startup_timeout: float = 120):
+    """Odoo serving ``db`` over real HTTP on a free 127.0.0.1 port (threaded,
+    no cron worker, INFO log to ``log``), for the top-level tests; yields its
+    base URL and stops it afterwards.
+
+    :raise HarnessError: when it exits or does not answer in time
+    """
+    import requests  # noqa: PLC0415 - installed by tests/run
+
+    log.unlink(missing_ok=True)  # Odoo appends: only this run's records
+    port = free_port()
+    cmd = [
+        *odoo_command(),
+        f"--database={db}",
+        f"--addons-path={addons_path()}",
+        f"--data-dir={data_dir()}",
+        "--db-filter=^" + re.escape(db) + "$",
+        "--http-interface=127.0.0.1",
+        f"--http-port={port}",
+        "--workers=0",
+        "--max-cron-threads=0",  # no job running behind the tests' back
+        "--log-level=info",
+        f"--logfile={log}",
+    ]
+    with open(log.with_suffix(".out"), "w", encoding="utf-8") as out:
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if proc.poll() is not None:
+                raise HarnessError(
+                    f"Odoo exited with status {proc.returncode}; see {log}"
+                )
+            try:
+                if requests.get(f"{url}/web/health", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise HarnessError(
+                    f"Odoo did not answer in {startup_timeout}s; see {log}"
+                )
+            time.sleep(0.5)
+        # One request down a route's path before any parallel one: the first
+        # request of a threaded Odoo computes the add-ons' static paths, and two
+        # threads doing that at once can fail in CPython 3.11's ast.parse
+        # ("SystemError: AST constructor recursion depth mismatch"): Odoo's.
+        requests.get(f"{url}/web/static/warm/up", timeout=30)
+        yield url
+    finally:
+        stop_process(proc)
 
 
 def stop_process(proc: subprocess.Popen, timeout: float = 30) -> int:

@@ -25,9 +25,7 @@ database do not collide.
 import os
 import re
 import secrets
-import subprocess
 import threading
-import time
 from pathlib import Path
 
 import psycopg2
@@ -73,51 +71,15 @@ def sim():
 
 @pytest.fixture(scope="module")
 def odoo_server(isp_test_db, tmp_path_factory):
-    """(base URL, log path): Odoo serving the test database, threaded."""
+    """(base URL, log path): Odoo serving the test database, threaded, no cron
+    worker (no status job querying behind our back)."""
     log_dir = Path(os.environ.get("ISP_LOG_DIR") or tmp_path_factory.mktemp("mpesa"))
     log = log_dir / "mpesa_concurrency.log"
-    log.unlink(missing_ok=True)  # Odoo appends: only this run's records
-    port = harness.free_port()
-    cmd = [
-        *harness.odoo_command(),
-        f"--database={isp_test_db}",
-        f"--addons-path={harness.addons_path()}",
-        f"--data-dir={harness.data_dir()}",
-        "--db-filter=^" + re.escape(isp_test_db) + "$",
-        "--http-interface=127.0.0.1",
-        f"--http-port={port}",
-        "--workers=0",
-        "--max-cron-threads=0",  # no status job querying behind our back
-        "--log-level=info",
-        f"--logfile={log}",
-    ]
-    with open(log_dir / "mpesa_concurrency.out", "w", encoding="utf-8") as out:
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"Odoo exited with status {proc.returncode}; see {log}")
-            try:
-                if requests.get(f"{url}/web/health", timeout=5).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"Odoo did not answer in {STARTUP_TIMEOUT}s; see {log}")
-            time.sleep(0.5)
-        # One request down the path of the callbacks before any parallel one:
-        # the first request of a threaded Odoo computes the add-ons' static
-        # paths (Application.statics, parsing every manifest), and two threads
-        # doing that at once can fail in CPython 3.11's ast.parse ("SystemError:
-        # AST constructor recursion depth mismatch"): Odoo's, not isp_mpesa's.
-        requests.get(f"{url}/web/static/warm/up", timeout=30)
-        yield url, log
-    finally:
-        harness.stop_process(proc)
+        with harness.odoo_http_server(isp_test_db, log, STARTUP_TIMEOUT) as url:
+            yield url, log
+    except harness.HarnessError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="module")
