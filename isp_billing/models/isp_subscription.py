@@ -255,6 +255,20 @@ class IspSubscription(models.Model):
         ),
     ]
 
+    def init(self):
+        # The billing run's work queue (isp.billing.run._pick_due): the
+        # subscriptions with work, in the order of their first day with work,
+        # read in index order up to the batch size instead of sorted whole.
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS isp_subscription_billing_queue_index
+                ON isp_subscription
+                   (LEAST(next_invoice_date, pending_plan_date, date_end), id)
+             WHERE state IN ('active', 'suspended')
+               AND billing_exception IS NOT TRUE
+            """
+        )
+
     # ------------------------------------------------------------------
     # Computes and constraints
     # ------------------------------------------------------------------
