@@ -1290,7 +1290,7 @@ def run_size(args, registry, analyzer, n, day, plan_id):
         with registry.cursor() as cr:
             template = invoice_template(odoo_env(cr), n, base)
         arms = arm_labels(workers, floor=not args.no_floor)
-        order = arms if repeat % 2 == 0 else arms[::-1]
+        order = arms if (repeat + args.reverse_order) % 2 == 0 else arms[::-1]
         days = {}
         for arm, label, k in order:
             if arm == "floor":
@@ -1478,6 +1478,11 @@ def parse_args(argv):
         default=1,
         help="runs of the arms per N (each engine arm bills the next month; the "
         "order of the arms alternates)",
+    )
+    parser.add_argument(
+        "--reverse-order",
+        action="store_true",
+        help="start with the arms in reverse order (engine xK first, floor last)",
     )
     parser.add_argument(
         "--date",
