@@ -1,6 +1,8 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from datetime import timedelta
+
+from odoo import api, fields, models
 
 
 class IspSubscriptionPeriod(models.Model):
@@ -22,6 +24,11 @@ class IspSubscriptionPeriod(models.Model):
     company_id = fields.Many2one("res.company", required=True, index=True)
     date_start = fields.Date(required=True)
     date_end = fields.Date(required=True, help="First day after the period.")
+    date_last = fields.Date(
+        string="Last day",
+        compute="_compute_date_last",
+        help="The last day the period covers (the day before its end).",
+    )
     move_id = fields.Many2one(
         "account.move", string="Invoice", required=True, ondelete="restrict", index=True
     )
@@ -45,6 +52,11 @@ class IspSubscriptionPeriod(models.Model):
             "A billed period must end after it starts.",
         ),
     ]
+
+    @api.depends("date_end")
+    def _compute_date_last(self):
+        for period in self:
+            period.date_last = period.date_end and period.date_end - timedelta(days=1)
 
     def init(self):
         # The exactly-once key: (subscription, period start) among the periods

@@ -239,3 +239,12 @@ class TestBillingEngine(IspBillingCommon):
         draft = self._create_subscription(self.plan_home, self.d("2026-11-01"))
         self.assertFalse(self._bill(draft, self.d("2026-11-01")))
         self.assertFalse(draft.period_ids)
+
+    def test_billed_period_shows_its_last_day(self):
+        sub = self._active_subscription(self.plan_home, self.d("2026-11-01"))
+        self._bill(sub, self.d("2026-11-01"))
+        period = sub.period_ids
+        self.assertEqual(
+            (period.date_start, period.date_last, period.date_end),
+            (self.d("2026-11-01"), self.d("2026-11-30"), self.d("2026-12-01")),
+        )
