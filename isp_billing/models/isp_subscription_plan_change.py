@@ -263,13 +263,16 @@ class IspSubscription(models.Model):
         )
 
     def _isp_portal_plans(self):
-        """The plans a subscriber may switch to: the company's other plans."""
+        """The plans a subscriber may switch to: the company's other plans of
+        the same family (the plan's product category: home, business,
+        bundles...)."""
         self.ensure_one()
         return self.env["product.product"].search(
             [
                 ("isp_is_plan", "=", True),
                 ("sale_ok", "=", True),
                 ("id", "!=", self.plan_id.id),
+                ("categ_id", "=", self.plan_id.categ_id.id),
                 *self.env["product.product"]._check_company_domain(self.company_id),
             ],
             order="list_price, id",

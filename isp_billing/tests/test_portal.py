@@ -120,6 +120,30 @@ class TestPortal(IspBillingCommon, HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertIn(draft.account_number, response.text)
 
+    def test_plan_change_offers_the_plans_of_the_same_family(self):
+        """Plans of another family (product category) are not offered, and
+        cannot be chosen by id either."""
+        business = self.env["product.category"].create({"name": "Business"})
+        office = self._isp_plan(
+            "Office 100", 19999.0, down=100, up=100, interval=30, unit="day"
+        )
+        office.categ_id = business
+        sub, _invoice = self._running()
+        plans = sub._isp_portal_plans()
+        self.assertIn(self.fibre_50, plans)
+        self.assertNotIn(office, plans)
+        self.assertEqual(set(plans.categ_id), {self.fibre_10.categ_id})
+        self.authenticate("wanjiru", "wanjiru")
+        page = self.url_open(f"/my/subscriptions/{sub.id}/plan")
+        self.assertIn("Fibre 50", page.text)
+        self.assertNotIn("Office 100", page.text)
+        response = self.url_open(
+            f"/my/subscriptions/{sub.id}/plan",
+            data={"csrf_token": http.Request.csrf_token(self), "plan_id": office.id},
+        )
+        sub.invalidate_recordset()
+        self.assertEqual(sub.plan_id, self.fibre_10, response.url)
+
     def test_another_subscribers_id_is_refused(self):
         self._running()
         theirs, invoice = self._running(partner=self.customer_2)
