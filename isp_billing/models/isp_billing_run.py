@@ -290,21 +290,31 @@ class IspBillingRun(models.AbstractModel):
         :return: the posted invoices
         :rtype: account.move
         """
-        items = []
-        for group in self._billing_groups(due):
-            try:
-                # Preparing writes nothing: no flush needed, only a way back
-                # from an SQL error in an add-on's hook.
-                with self.env.cr.savepoint(flush=False):
-                    first = next(iter(group))
-                    vals, periods = self._prepare_group_invoice(
-                        group, horizon[first.id]
-                    )
-                items.append((group, vals, periods))
-            except CONCURRENCY_ERRORS as error:
-                raise IspConcurrentBilling() from error
-            except Exception as error:  # noqa: BLE001 - logged on the chatter
-                group._flag_billing_exception(error)
+        groups = self._billing_groups(due)
+        try:
+            # Preparing writes nothing: one savepoint for the whole batch is
+            # only a way back from an SQL error in an add-on's hook.
+            with self.env.cr.savepoint(flush=False):
+                items = [
+                    (group, *self._prepare_group_invoice(group, horizon[group[:1].id]))
+                    for group in groups
+                ]
+        except CONCURRENCY_ERRORS as error:
+            raise IspConcurrentBilling() from error
+        except Exception:  # noqa: BLE001 - isolated below, one by one
+            _logger.info("Preparing %s invoices failed, one by one", len(groups))
+            items = []
+            for group in groups:
+                try:
+                    with self.env.cr.savepoint(flush=False):
+                        vals, periods = self._prepare_group_invoice(
+                            group, horizon[group[:1].id]
+                        )
+                    items.append((group, vals, periods))
+                except CONCURRENCY_ERRORS as error:
+                    raise IspConcurrentBilling() from error
+                except Exception as error:  # noqa: BLE001 - logged on the chatter
+                    group._flag_billing_exception(error)
         created = self._create_invoices(items)
         billed = created.line_ids.isp_subscription_id & due
         # One UPDATE per distinct period end, not one per subscription.

@@ -248,3 +248,26 @@ class TestBillingEngine(IspBillingCommon):
             (period.date_start, period.date_last, period.date_end),
             (self.d("2026-11-01"), self.d("2026-11-30"), self.d("2026-12-01")),
         )
+
+    @mute_logger(ENGINE_LOGGER, "odoo.sql_db")
+    def test_sql_error_in_an_add_ons_hook_flags_only_its_subscription(self):
+        broken = self._active_subscription(self.plan_home, self.d("2026-11-01"))
+        fine = self._active_subscription(
+            self.plan_home, self.d("2026-11-01"), partner=self.customer_2
+        )
+        self._bill(broken | fine, self.d("2026-11-01"))
+        Sub = type(self.env["isp.subscription"])
+
+        def usage_lines(sub, date_start, date_end):
+            if sub == broken:
+                sub.env.cr.execute("SELECT 1 / 0")  # an add-on's failing query
+            return []
+
+        with patch.object(
+            Sub, "_isp_usage_invoice_line_vals", autospec=True, side_effect=usage_lines
+        ):
+            moves = self._bill(broken | fine, self.d("2026-12-01"))
+        self.assertEqual(moves.line_ids.isp_subscription_id, fine)
+        self.assertTrue(broken.billing_exception)
+        self.assertIn("division by zero", broken.billing_exception_reason)
+        self.assertFalse(fine.billing_exception)
