@@ -29,6 +29,12 @@ MIN_AMOUNT = 1
 MAX_AMOUNT = 250_000
 # Callbacks: the largest body read (Daraja's are under 2 KB), and the deepest
 # JSON nesting believed (Daraja's is 5: Body.stkCallback.CallbackMetadata.Item).
+# Words Daraja refuses in C2B URLs (any case): the callback token, part of the
+# URL, must contain none. Source: Safaricom Daraja C2B "Register URL" rules, as
+# collected in shared/facts/mpesa.md §0 #20 (last seen online 2026-11).
+C2B_FORBIDDEN_URL_WORDS = ("mpesa", "m-pesa", "safaricom", "exe", "exec", "cmd", "sql")
+C2B_FORBIDDEN_URL_WORDS += ("query",)
+
 MAX_CALLBACK_BYTES = 64 * 1024
 MAX_CALLBACK_DEPTH = 16
 REQUEST_TIMEOUT = 10  # seconds, per HTTP call to Daraja

@@ -27,3 +27,21 @@ class TestMpesaSubscriptionButtons(IspMpesaCommon):
         (kes_sub | usd_sub).action_activate()
         self.assertTrue(kes_sub.mpesa_payable)
         self.assertFalse(usd_sub.mpesa_payable)
+
+
+@tagged("post_install", "-at_install")
+class TestMpesaCallbackToken(IspMpesaCommon):
+    def test_token_never_spells_a_word_daraja_refuses(self):
+        """Daraja refuses C2B URLs containing mpesa, sql, exe, cmd...; the
+        token is part of the URL. About one random token in 200 would spell
+        one: 5,000 new tokens, none does, and they are all different."""
+        from odoo.addons.isp_mpesa.models.payment_provider import (  # noqa: PLC0415
+            _new_token,
+        )
+
+        words = ("mpesa", "m-pesa", "safaricom", "exe", "exec", "cmd", "sql", "query")
+        tokens = [_new_token() for __ in range(5000)]
+        self.assertEqual(len(set(tokens)), 5000)
+        spelled = [t for t in tokens if any(w in t.lower() for w in words)]
+        self.assertEqual(spelled, [])
+        self.assertTrue(all(len(t) == 43 for t in tokens))
