@@ -237,6 +237,10 @@ def world(odoo_registry, isp_test_db):
                 "kind": "c2b",
                 "key": f"RGT{RUN.upper()}",
                 "body": "{}",
+                # failed, as the callbacks *Process again* is for (a new one
+                # would be picked up by the payments job of the database)
+                "state": "failed",
+                "error": "rights suite",
             }
         )
         step = env["isp.dunning.step"].search(

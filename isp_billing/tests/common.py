@@ -4,6 +4,7 @@ from contextlib import contextmanager
 from datetime import date
 
 from odoo import Command
+from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -107,6 +108,34 @@ class IspBillingCommon(AccountTestInvoicingCommon):
                 "tz": "Africa/Nairobi",
             }
         )
+
+    # attribute: (login suffix, groups) of the users of the rights tests
+    ROLE_USERS = {
+        "portal_user": ("portal", "base.group_portal"),
+        "isp_user": ("isp_user", "isp_billing.group_isp_user"),
+        "invoicing_user": (
+            "invoicing",
+            "base.group_user,account.group_account_invoice",
+        ),
+        "isp_manager": ("isp_manager", "isp_billing.group_isp_manager"),
+    }
+
+    @classmethod
+    def _create_role_users(cls, prefix, **extra_roles):
+        """One user per role of the rights tests, in the ISP company, as class
+        attributes, logins ``<prefix>_<suffix>`` (password: the login); the
+        portal user is the customer's login. ``extra_roles`` adds
+        ``attribute=(suffix, groups)``."""
+        companies = {
+            "company_id": cls.company.id,
+            "company_ids": [(6, 0, cls.company.ids)],
+        }
+        for attribute, (suffix, groups) in {**cls.ROLE_USERS, **extra_roles}.items():
+            vals = {"partner_id": cls.customer.id} if suffix == "portal" else {}
+            user = new_test_user(
+                cls.env, login=f"{prefix}_{suffix}", groups=groups, **companies, **vals
+            )
+            setattr(cls, attribute, user)
 
     @classmethod
     def _isp_product(cls, name, price, taxes=None, **vals):

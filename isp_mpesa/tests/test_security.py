@@ -11,7 +11,7 @@ import time
 
 from odoo.exceptions import UserError
 from odoo.modules.neutralize import get_neutralization_queries
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
@@ -47,40 +47,9 @@ class IspMpesaSecurityCommon(IspMpesaCommon):
         cls.sub = cls._active_subscription(
             cls.plan_home, cls.d("2026-10-01"), anchor=cls.d("2026-10-01")
         )
-        companies = {
-            "company_id": cls.company.id,
-            "company_ids": [(6, 0, cls.company.ids)],
-        }
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="sec_portal",
-            groups="base.group_portal",
-            partner_id=cls.customer.id,
-            **companies,
-        )
-        cls.isp_user = new_test_user(
-            cls.env,
-            login="sec_isp_user",
-            groups="isp_billing.group_isp_user",
-            **companies,
-        )
-        cls.invoicing_user = new_test_user(
-            cls.env,
-            login="sec_invoicing",
-            groups="base.group_user,account.group_account_invoice",
-            **companies,
-        )
-        cls.isp_manager = new_test_user(
-            cls.env,
-            login="sec_isp_manager",
-            groups="isp_billing.group_isp_manager",
-            **companies,
-        )
-        cls.accountant = new_test_user(
-            cls.env,
-            login="sec_accountant",
-            groups="base.group_user,account.group_account_manager",
-            **companies,
+        cls._create_role_users(
+            "sec",
+            accountant=("accountant", "base.group_user,account.group_account_manager"),
         )
 
     def setUp(self):

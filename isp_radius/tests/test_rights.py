@@ -4,7 +4,7 @@
 a portal subscriber or an Invoicing-only user, each is refused and changes
 nothing, in Odoo or in FreeRADIUS."""
 
-from odoo.tests import HttpCase, JsonRpcException, new_test_user, tagged
+from odoo.tests import HttpCase, JsonRpcException, tagged
 from odoo.tools import mute_logger
 
 from .common import IspRadiusCommon
@@ -23,35 +23,7 @@ class TestRights(IspRadiusCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        company = {
-            "company_id": cls.company.id,
-            "company_ids": [(6, 0, cls.company.ids)],
-        }
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="radius_portal",
-            groups="base.group_portal",
-            partner_id=cls.customer.id,
-            **company,
-        )
-        cls.invoicing_user = new_test_user(
-            cls.env,
-            login="radius_invoicing",
-            groups="base.group_user,account.group_account_invoice",
-            **company,
-        )
-        cls.isp_user = new_test_user(
-            cls.env,
-            login="radius_isp_user",
-            groups="isp_billing.group_isp_user",
-            **company,
-        )
-        cls.isp_manager = new_test_user(
-            cls.env,
-            login="radius_isp_manager",
-            groups="isp_billing.group_isp_manager",
-            **company,
-        )
+        cls._create_role_users("radius")
 
     def _login(self, login):
         HttpCase.authenticate(self, login, login)
