@@ -18,6 +18,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mpesa_shop import create_mpesa_shop
+
 RUN = secrets.token_hex(3).upper()
 EXAMPLES = int(os.environ.get("ISP_FUZZ_EXAMPLES", "120"))
 ALLOWED_STATUS = {200, 400, 403, 413}
@@ -109,32 +111,17 @@ def shop(odoo_registry, odoo_http):
 
     with odoo_registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"lang": "en_US"})
-        kes = env.ref("base.KES")
-        kes.active = True
-        company = env["res.company"].create(
-            {"name": f"M-PESA fuzz {RUN}", "currency_id": kes.id}
-        )
-        env["account.chart.template"].try_loading(
-            "generic_coa", company=company, install_demo=False
-        )
-        method = env.ref("payment.payment_method_mpesa")
-        provider = env["payment.provider"].create(
+        company, provider = create_mpesa_shop(
+            env,
+            f"M-PESA fuzz {RUN}",
             {
-                "name": f"M-PESA fuzz {RUN}",
-                "code": "mpesa",
-                "state": "test",
-                "company_id": company.id,
-                "mpesa_consumer_key": "fuzz-key",
-                "mpesa_consumer_secret": "fuzz-secret",
-                "mpesa_shortcode": "174379",
-                "mpesa_passkey": "fuzz-passkey",
-                "mpesa_base_url": "http://127.0.0.1:9",  # nothing listens there
-                "mpesa_callback_base_url": odoo_http,
-                "payment_method_ids": [(6, 0, method.ids)],
-            }
-        )
-        provider.journal_id = env["account.journal"].search(
-            [("company_id", "=", company.id), ("type", "=", "bank")], limit=1
+                "consumer_key": "fuzz-key",
+                "consumer_secret": "fuzz-secret",
+                "shortcode": "174379",
+                "passkey": "fuzz-passkey",
+            },
+            "http://127.0.0.1:9",  # nothing listens there: no Daraja call works
+            odoo_http,
         )
         cr.execute("SELECT count(*) FROM account_payment")
         payments_before = cr.fetchone()[0]

@@ -40,6 +40,7 @@ from daraja_simulator import (
     Outcome,
     eat_timestamp,
 )
+from mpesa_shop import create_mpesa_shop
 
 STARTUP_TIMEOUT = 120  # seconds until /web/health answers
 ROUNDS = 5  # case (d): rounds of STK callback + paybill confirmation at once
@@ -89,42 +90,17 @@ def shop(odoo_registry, odoo_server, sim):
     url, __ = odoo_server
     with odoo_registry.cursor() as cr:
         env = odoo_env(cr)
-        kes = env.ref("base.KES")
-        kes.active = True
-        # No country: a company created with one makes Odoo install its
-        # localization (l10n_ke) and reload its chart at commit, which deletes
-        # the journals loaded here with the provider's payment method line.
-        company = env["res.company"].create(
-            {"name": f"M-PESA race {RUN}", "currency_id": kes.id}
-        )
-        env["account.chart.template"].try_loading(
-            "generic_coa", company=company, install_demo=False
-        )
-        company.write({"isp_send_invoices": False})
-        bank = env["account.journal"].search(
-            [("company_id", "=", company.id), ("type", "=", "bank")], limit=1
-        )
-        method = env.ref("payment.payment_method_mpesa")
-        provider = env["payment.provider"].create(
+        company, provider = create_mpesa_shop(
+            env,
+            f"M-PESA race {RUN}",
             {
-                "name": f"M-PESA race {RUN}",
-                "code": "mpesa",
-                "state": "test",
-                "company_id": company.id,
-                "mpesa_consumer_key": CONSUMER_KEY,
-                "mpesa_consumer_secret": CONSUMER_SECRET,
-                "mpesa_shortcode": SANDBOX_SHORTCODE,
-                "mpesa_passkey": SANDBOX_PASSKEY,
-                "mpesa_base_url": sim.base_url,
-                "mpesa_callback_base_url": url,
-                "payment_method_ids": [(6, 0, method.ids)],
-            }
-        )
-        provider.journal_id = bank
-        method.active = True  # once a provider supports it
-        env.flush_all()
-        assert bank.inbound_payment_method_line_ids.filtered(
-            lambda line: line.payment_provider_id == provider
+                "consumer_key": CONSUMER_KEY,
+                "consumer_secret": CONSUMER_SECRET,
+                "shortcode": SANDBOX_SHORTCODE,
+                "passkey": SANDBOX_PASSKEY,
+            },
+            sim.base_url,
+            url,
         )
         ids = {
             "company": company.id,
