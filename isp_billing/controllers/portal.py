@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from werkzeug.urls import url_encode, url_quote
 
-from odoo import http
+from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
 from odoo.tools import format_date
@@ -157,6 +157,9 @@ class IspCustomerPortal(CustomerPortal):
             else False,
             "autopay_tokens": self._isp_autopay_tokens(sub_sudo),
             "promise_ok": promise_ok,
+            # The last day a promise made now keeps the service on, stated in
+            # its confirmation and checked again when it is confirmed.
+            "promise_until": sub_sudo._isp_promise_until() if promise_ok else False,
             "promise_reason": promise_reason,
             "statement": statement,
             "balance": balance,
@@ -204,6 +207,12 @@ class IspCustomerPortal(CustomerPortal):
             return "danger", env._(
                 "Promise to pay refused: %(reason)s",
                 reason=sub_sudo._isp_promise_available()[1],
+        if message == "promise_changed":
+            return "warning", env._(
+                "Please confirm again: a promise made now keeps your service on "
+                "until %(date)s.",
+                date=format_date(env, sub_sudo._isp_promise_until()),
+            )
             )
         if message == "upgraded":
             return "success", env._(
@@ -237,7 +246,11 @@ class IspCustomerPortal(CustomerPortal):
         methods=["POST"],
         website=True,
     )
-    def portal_isp_promise(self, subscription_id, access_token=None, **kw):
+    def portal_isp_promise(self, subscription_id, access_token=None, until=None, **kw):
+        """Make the promise the subscriber confirmed: ``until`` is the last
+        day of service the confirmation stated; a promise that would end on
+        another day (the page was opened yesterday, the setting changed) is
+        not made and the page asks again."""
         sub_sudo = self._isp_check_owner(subscription_id)
         if sub_sudo is None:
             return self._isp_refuse_action(subscription_id, access_token)
@@ -245,6 +258,10 @@ class IspCustomerPortal(CustomerPortal):
         if not ok:
             return request.redirect(
                 self._isp_url(sub_sudo, access_token, message="promise_refused")
+        if until != fields.Date.to_string(sub_sudo._isp_promise_until()):
+            return request.redirect(
+                self._isp_url(sub_sudo, access_token, message="promise_changed")
+            )
             )
         sub_sudo.action_promise_to_pay()
         return request.redirect(
@@ -300,7 +317,15 @@ class IspCustomerPortal(CustomerPortal):
             (option for option in options if str(option[0].id) == plan_id), None
         )
         values = self._isp_subscription_page_values(sub_sudo, access_token, **kw)
-        values.update({"options": options, "chosen": chosen})
+        values.update(
+            {
+                "options": options,
+                "chosen": chosen,
+                "current_price_incl": sub_sudo._isp_price_with_taxes(
+                    sub_sudo.plan_id, sub_sudo._plan_line().price_unit
+                ),
+            }
+        )
         return request.render("isp_billing.portal_isp_subscription_plan", values)
 
     @http.route(

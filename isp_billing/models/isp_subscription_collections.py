@@ -126,7 +126,8 @@ class IspSubscription(models.Model):
             return False, self.env._("A promise was already made this billing period.")
         if self.promise_until and self.promise_until >= self._today():
             return False, self.env._(
-                "A promise is running until %s.", self.promise_until
+                "A promise is running until %(date)s.",
+                date=format_date(self.env, self.promise_until),
             )
         return True, ""
 
@@ -142,7 +143,7 @@ class IspSubscription(models.Model):
             ok, reason = sub._isp_promise_available()
             if not ok:
                 raise UserError(reason)
-            until = sub._today() + timedelta(days=sub.company_id.isp_promise_days)
+            until = sub._isp_promise_until()
             sub.write(
                 {
                     "promise_until": until,
@@ -177,6 +178,18 @@ class IspSubscription(models.Model):
         help="Amount still to pay on the invoices past their due date.",
     )
     isp_overdue = fields.Boolean(
+    def _isp_promise_until(self):
+        """The last day of service of a promise made today: today plus the
+        company's promise days (*Settings → ISP → Promise to pay*). The service
+        runs and the dunning ladder waits up to and including that day; on the
+        next day the ladder resumes (and a subscription it reconnected is
+        suspended again if the invoices are still overdue). Writes nothing.
+
+        :rtype: date
+        """
+        self.ensure_one()
+        return self._today() + timedelta(days=self.company_id.isp_promise_days)
+
         string="Has overdue invoices",
         compute="_compute_isp_amounts_due",
         search="_search_isp_overdue",

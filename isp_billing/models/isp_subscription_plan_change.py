@@ -239,8 +239,10 @@ class IspSubscription(models.Model):
         will bill them.
 
         :return: :meth:`_prepare_plan_change`'s values for the date the portal
-            uses, with ``lines`` as ``[(label, untaxed amount)]`` and ``net``
-            (untaxed) for display
+            uses, with ``lines`` as ``[(label, untaxed amount)]``, ``net``
+            (untaxed), ``net_incl`` (with taxes: the document's total, signed)
+            and ``new_price_incl`` (the new plan's price per period with its
+            taxes, at the plan line's quantity) for display
         :rtype: dict
         """
         self.ensure_one()
@@ -260,7 +262,24 @@ class IspSubscription(models.Model):
                 for vals in prep["lines"]
             ],
             net=prep["untaxed"],
+            net_incl=prep["total"],
+            new_price_incl=self._isp_price_with_taxes(new_plan, prep["new_price"]),
         )
+
+    def _isp_price_with_taxes(self, product, price_unit):
+        """What the customer pays for ``product`` at ``price_unit`` per unit,
+        at the quantity of the subscription's plan line: its taxes (the
+        product's, through the customer's fiscal position) included, as Odoo
+        computes them on an invoice line (:meth:`_get_lines_total`). Writes
+        nothing.
+
+        :rtype: float
+        """
+        self.ensure_one()
+        quantity = self._plan_line().quantity or 1.0
+        return self._get_lines_total(
+            [{"product_id": product.id, "price_unit": price_unit, "quantity": quantity}]
+        )[1]
 
     def _isp_portal_plans(self):
         """The plans a subscriber may switch to: the company's other plans of

@@ -13,7 +13,7 @@ from datetime import timedelta
 from odoo import fields, http
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tools import format_date, mute_logger
 
 from .common import IspBillingCommon
 
@@ -201,7 +201,7 @@ class TestPortal(IspBillingCommon, HttpCase):
             self.assertNotIn(sub.radius_password, page.text)
         csrf = http.Request.csrf_token(self)
         for path, data in (
-            ("/promise", {}),
+            ("/promise", {"until": str(sub._isp_promise_until())}),
             ("/autopay", {"token_id": "0"}),
             ("/plan", {"plan_id": self.fibre_50.id}),
         ):
@@ -226,7 +226,8 @@ class TestPortal(IspBillingCommon, HttpCase):
         self.authenticate("wanjiru", "wanjiru")
         csrf = http.Request.csrf_token(self)
         response = self.url_open(
-            f"/my/subscriptions/{theirs.id}/promise", data={"csrf_token": csrf}
+            f"/my/subscriptions/{theirs.id}/promise",
+            data={"csrf_token": csrf, "until": str(theirs._isp_promise_until())},
         )
         self.assertTrue(response.url.endswith("/my"), response.url)
         response = self.url_open(
@@ -239,6 +240,43 @@ class TestPortal(IspBillingCommon, HttpCase):
             (theirs.state, theirs.promise_until, theirs.plan_id),
             ("suspended", False, self.fibre_10),
         )
+
+    def test_promise_confirmation_states_the_last_day(self):
+        """The confirmation states the last day of service (today + the
+        company's promise days, included); a confirmation of another day is
+        not a promise: nothing changes and the page states the right day."""
+        self.company.isp_promise_days = 5
+        sub, _invoice = self._running()
+        sub.action_suspend("Overdue", kind="nonpayment")
+        until = sub._today() + timedelta(days=5)
+        shown = format_date(self.env, until)
+        self.authenticate("wanjiru", "wanjiru")
+        page = self._page(sub).text
+        modal = page.split('id="isp_promise_modal"')[1]
+        date_tag = modal.split('class="o_isp_promise_date"')[1]
+        self.assertIn(f">{shown}</strong>", date_tag[: date_tag.index("</strong>") + 9])
+        self.assertIn(f'name="until" value="{until}"', modal)
+        csrf = http.Request.csrf_token(self)
+        for wrong in ("", str(until + timedelta(days=1)), "not a date"):
+            response = self.url_open(
+                f"/my/subscriptions/{sub.id}/promise",
+                data={"csrf_token": csrf, "until": wrong},
+            )
+            self.assertIn("message=promise_changed", response.url, wrong)
+            self.assertIn(f"keeps your service on until {shown}", response.text)
+            sub.invalidate_recordset()
+            self.assertEqual((sub.state, sub.promise_until), ("suspended", False))
+        response = self.url_open(
+            f"/my/subscriptions/{sub.id}/promise",
+            data={"csrf_token": csrf, "until": str(until)},
+        )
+        self.assertIn("message=promise", response.url)
+        self.assertIn(f"your service is extended until {shown}", response.text)
+        sub.invalidate_recordset()
+        self.assertEqual((sub.state, sub.promise_until), ("active", until))
+        # used in this period: no confirmation any more, the reason instead
+        self.assertNotIn('id="isp_promise_modal"', response.text)
+        self.assertIn("A promise was already made this billing period.", response.text)
 
     @mute_logger("odoo.http")
     def test_promise_without_csrf_token_is_refused(self):
@@ -360,6 +398,52 @@ class TestPortal(IspBillingCommon, HttpCase):
         self.assertEqual(move.amount_total, 4666.67)
         self.assertEqual(sub.event_ids.sorted("id")[-1].event_type, "upgrade")
 
+    def test_tour_plan_change_within_the_family_taxes_included(self):
+        """Home plans taxed as Kenyan data (15 % excise, then 16 % VAT on price
+        plus excise): the portal offers the home family only, each plan with
+        its speed, its data cap and its price taxes included, and the upgrade's
+        preview says what the invoice will be, taxes included."""
+        home = self.env["product.category"].create({"name": "Home"})
+        business = self.env["product.category"].create({"name": "Business"})
+        taxes = self.excise | self.vat
+        fibre_10 = self._isp_plan(
+            "Home 10", 2999.0, down=10, up=10, interval=30, unit="day", taxes=taxes
+        )
+        fibre_50 = self._isp_plan(
+            "Home 50", 9999.0, down=50, up=25, interval=30, unit="day", taxes=taxes
+        )
+        capped = self._isp_plan(
+            "Home 20 GB",
+            1500.0,
+            down=20,
+            up=10,
+            interval=30,
+            unit="day",
+            allowance=20.0,
+            taxes=taxes,
+        )
+        office = self._isp_plan(
+            "Office 100", 19999.0, down=100, up=100, interval=30, unit="day"
+        )
+        (fibre_10 | fibre_50 | capped).categ_id = home
+        office.categ_id = business
+        sub, invoice = self._running(plan=fibre_10)
+        self._pay(invoice)
+        before = sub.invoice_line_ids.move_id
+        self.start_tour(
+            f"/my/subscriptions/{sub.id}",
+            "isp_billing_portal_plan_family",
+            login="wanjiru",
+        )
+        sub.invalidate_recordset()
+        self.assertEqual(sub.plan_id, fibre_50)
+        move = sub.invoice_line_ids.move_id - before
+        # Untaxed: -2,999 × 20/30 = -1,999.33 and 9,999 × 20/30 = 6,666.00.
+        # Taxes per line: -1,999.33: excise -299.90, VAT 16 % of -2,299.23 =
+        # -367.88; 6,666.00: excise 999.90, VAT 16 % of 7,665.90 = 1,226.54.
+        # Taxes 1,558.66; total 4,666.67 + 1,558.66 = 6,225.33.
+        self.assertMoveAmounts(move, 4666.67, 1558.66, 6225.33)
+
     def test_tour_downgrade_at_period_end(self):
         sub, invoice = self._running()
         self._pay(invoice)
@@ -398,7 +482,10 @@ class TestPortal(IspBillingCommon, HttpCase):
         self.authenticate("wanjiru", "wanjiru")
         response = self.url_open(
             f"/my/subscriptions/{sub.id}/promise",
-            data={"csrf_token": http.Request.csrf_token(self)},
+            data={
+                "csrf_token": http.Request.csrf_token(self),
+                "until": str(sub._isp_promise_until()),
+            },
         )
         self.assertIn("message=promise_refused", response.url)
         self.assertIn(

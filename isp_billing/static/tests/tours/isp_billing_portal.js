@@ -109,6 +109,68 @@ tours.add("isp_billing_portal_upgrade", {
             content: "and is on the statement",
             trigger: ".o_isp_statement_invoice .o_isp_statement_amount:contains('4,666.67')",
         },
+tours.add("isp_billing_portal_plan_family", {
+    steps: () => [
+        {
+            content: "Open the plan change",
+            trigger: ".o_isp_plan_card a.o_isp_change_plan",
+            run: "click",
+        },
+        {
+            content: "The current plan, taxes included: 2,999 + 449.85 + 551.82",
+            trigger: ".o_isp_plan_current:contains('Home 10'):contains('4,000.67')",
+        },
+        {
+            content: "Only the home family is offered",
+            trigger: ".o_isp_plan_page:not(:has(.o_isp_plan_option:contains('Office 100')))",
+        },
+        {
+            content: "Home 20 GB: its speed, its cap, its price with taxes (1,500 + 225 + 276)",
+            trigger:
+                ".o_isp_plan_option:contains('Home 20 GB')" +
+                ":has(.o_isp_plan_option_speed:contains('20/10 Mbps'))" +
+                ":has(.o_isp_plan_option_data:contains('20 GB of data per period'))" +
+                ":has(.o_isp_plan_option_price:contains('2,001.00'))",
+        },
+        {
+            content: "Home 50: unlimited, 9,999 + 1,499.85 + 1,839.82 with taxes",
+            trigger:
+                ".o_isp_plan_option:contains('Home 50')" +
+                ":has(.o_isp_plan_option_speed:contains('50/25 Mbps'))" +
+                ":has(.o_isp_plan_option_data:contains('Unlimited data'))" +
+                ":has(.o_isp_plan_option_price:contains('13,338.67'))",
+        },
+        {
+            content: "Choose Home 50",
+            trigger: ".o_isp_plan_option:contains('Home 50') a.o_isp_choose_plan",
+            run: "click",
+        },
+        {
+            content: "An upgrade from today; 4,666.67 before taxes",
+            trigger:
+                ".o_isp_plan_preview:contains('Upgrade to'):contains('Starts today')" +
+                " .o_isp_preview_net:contains('4,666.67')",
+        },
+        {
+            content: "To pay now, taxes included",
+            trigger: ".o_isp_preview_total:contains('6,225.33')",
+        },
+        {
+            content: "Then the full price with taxes",
+            trigger: ".o_isp_preview_then:contains('13,338.67')",
+        },
+        {
+            content: "Confirm",
+            trigger: "button.o_isp_confirm_plan",
+            run: "click",
+        },
+        {
+            content: "Done",
+            trigger: ".o_isp_message:contains('Your plan is now Home 50')",
+        },
+    ],
+});
+
     ],
 });
 
@@ -157,15 +219,53 @@ tours.add("isp_billing_portal_promise", {
             run: "click",
         },
         {
-            content: "Service extended",
+            content: "The confirmation states the last day of service",
+            trigger: ".o_isp_promise_modal.show .o_isp_promise_date",
+            run() {
+                const date = this.anchor.textContent.trim();
+                if (!date) {
+                    throw new Error("the confirmation states no date");
+                }
+                sessionStorage.setItem("isp_promise_date", date);
+            },
+        },
+        {
+            content: "Cancel: nothing is promised",
+            trigger: ".o_isp_promise_modal.show button[data-bs-dismiss='modal']:contains('Cancel')",
+            run: "click",
+        },
+        {
+            content: "The confirmation is closed, the button still there",
+            trigger: ".o_isp_balance_card:not(:has(.o_isp_promise_modal.show)) button.o_isp_promise",
+            run: "click",
+        },
+        {
+            content: "Confirm the promise",
+            trigger: ".o_isp_promise_modal.show button.o_isp_promise_confirm",
+            run: "click",
+        },
+            run() {
+                const date = sessionStorage.getItem("isp_promise_date");
+                if (!this.anchor.textContent.includes(date)) {
+                    throw new Error(`"${this.anchor.textContent}" does not say ${date}`);
+                }
+            },
+        {
+            content: "Service extended until the day the confirmation stated",
             trigger: ".o_isp_message:contains('your service is extended until')",
         },
         {
             content: "Active again",
             trigger: ".o_isp_status .o_isp_state:contains('Active')",
         },
+            run() {
+                const date = sessionStorage.getItem("isp_promise_date");
+                if (!this.anchor.textContent.includes(date)) {
+                    throw new Error(`"${this.anchor.textContent}" does not say ${date}`);
+                }
+            },
         {
-            content: "The promise shows",
+            content: "The promise shows, with the same day",
             trigger: ".o_isp_promise_running",
         },
         {
