@@ -27,6 +27,11 @@
         "views/portal_templates.xml",
         "views/isp_radius_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "isp_radius/static/tests/tours/*.js",
+        ],
+    },
     "post_init_hook": "post_init_hook",
     "installable": True,
 }

@@ -8,3 +8,5 @@ from . import isp_radius_usage
 from . import isp_radius_session
 from . import isp_radius_username
 from . import isp_radius_outbox
+from . import isp_radius_topup
+from . import isp_subscription_topup

@@ -306,6 +306,33 @@ class IspSubscription(models.Model):
         bytes_in, bytes_out = groups[0] if groups else (0, 0)
         return (bytes_in or 0) + (bytes_out or 0)
 
+    def _radius_allowance_bytes(self, period_start):
+        """The data allowance of the billing period starting on
+        ``period_start``: the plan's plus the top-ups bought for that period
+        (bytes, 1 GB = 10^9). Writes nothing."""
+        self.ensure_one()
+        topups = (
+            self.env["isp.radius.topup"]
+            .sudo()
+            .search(
+                [("subscription_id", "=", self.id), ("period_start", "=", period_start)]
+            )
+        )
+        gb = self.plan_id.product_tmpl_id.isp_data_allowance_gb + sum(
+            topups.mapped("gb")
+        )
+        return gb * BYTES_PER_GB
+
+    def _radius_usage_level(self, used, allowance):
+        """The usage alert level reached: 100 at or over the allowance, the
+        company's *Near the data cap* share (80 by default) at or over that
+        share, else 0."""
+        self.ensure_one()
+        near = self.company_id.isp_radius_near_cap_percent
+        if used >= allowance:
+            return 100
+        return near if used * 100 >= near * allowance else 0
+
     def _radius_current_period(self):
         """The billed period that contains today, ``(start, end)`` or
         ``(None, None)``."""
@@ -321,7 +348,7 @@ class IspSubscription(models.Model):
         if plan.isp_usage_policy != "overage" or plan.isp_data_unlimited:
             return lines
         used = self._radius_used_bytes(date_start, date_end)
-        allowance = plan.isp_data_allowance_gb * BYTES_PER_GB
+        allowance = self._radius_allowance_bytes(date_start)
         over = used - allowance
         if over <= 0:
             return lines
@@ -342,7 +369,7 @@ class IspSubscription(models.Model):
             start=format_date(self.env, date_start),
             end=format_date(self.env, date_end),
             used=used / BYTES_PER_GB,
-            allowance=plan.isp_data_allowance_gb,
+            allowance=allowance / BYTES_PER_GB,
             over=over / BYTES_PER_GB,
             blocks=blocks,
             block=plan.isp_overage_block_gb,
@@ -703,9 +730,9 @@ class IspSubscription(models.Model):
                 )
                 if restore:
                     sub._radius_push(actions={sub.id: "rate"})
-            allowance = plan.isp_data_allowance_gb * BYTES_PER_GB
+            allowance = sub._radius_allowance_bytes(start)
             used = sub._radius_used_bytes(start, end)
-            level = 100 if used >= allowance else 80 if used >= 0.8 * allowance else 0
+            level = sub._radius_usage_level(used, allowance)
             if level > sub.radius_alert_level:
                 sub.radius_alert_level = level
                 template.with_context(

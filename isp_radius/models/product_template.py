@@ -31,6 +31,19 @@ class ProductTemplate(models.Model):
         digits=(12, 3),
         help="Extra data is billed in whole blocks of this size, rounded up.",
     )
+    isp_topup_product_id = fields.Many2one(
+        "product.product",
+        string="Data top-up product",
+        help="Offered on the portal near the cap: its sales price (with its "
+        "taxes) buys the top-up size of extra data for the current period, "
+        "invoiced at once.",
+    )
+    isp_topup_gb = fields.Float(
+        string="Top-up size (GB)",
+        default=1.0,
+        digits=(12, 3),
+        help="Extra data one top-up adds to the current period's allowance.",
+    )
     isp_fup_download_mbps = fields.Float(string="Fair-use download (Mbps)")
     isp_fup_upload_mbps = fields.Float(string="Fair-use upload (Mbps)")
 
@@ -40,9 +53,21 @@ class ProductTemplate(models.Model):
         "isp_overage_block_gb",
         "isp_fup_download_mbps",
         "isp_data_unlimited",
+        "isp_topup_product_id",
+        "isp_topup_gb",
     )
     def _check_isp_usage_policy(self):
         for plan in self.filtered("isp_is_plan"):
+            if plan.isp_topup_product_id and (
+                plan.isp_data_unlimited or plan.isp_topup_gb <= 0
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Plan %(plan)s offers a data top-up: it needs a data "
+                        "allowance and a top-up size above zero.",
+                        plan=plan.name,
+                    )
+                )
             if plan.isp_usage_policy != "none" and plan.isp_data_unlimited:
                 raise ValidationError(
                     self.env._(

@@ -1,6 +1,7 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
@@ -30,6 +31,13 @@ class ResCompany(models.Model):
         digits=(12, 2),
         help="The dunning ladder's throttle step: download and upload speed "
         "until the overdue invoices are paid.",
+    )
+    isp_radius_near_cap_percent = fields.Integer(
+        string="Near the data cap at (%)",
+        default=80,
+        help="Share of the period's allowance (plan + top-ups) from which the "
+        "subscriber gets the usage alert e-mail and the portal offers a data "
+        "top-up.",
     )
     isp_radius_garden_pool = fields.Char(
         string="Walled garden address pool", help="Framed-Pool of suspended logins."
@@ -69,3 +77,11 @@ class ResCompany(models.Model):
         help="The highest radacct id any import has read: only sessions up to "
         "it can have a row in Odoo's session ledger.",
     )
+
+    @api.constrains("isp_radius_near_cap_percent")
+    def _check_isp_radius_near_cap_percent(self):
+        for company in self:
+            if not 1 <= company.isp_radius_near_cap_percent <= 100:
+                raise ValidationError(
+                    self.env._("Near the data cap: a share from 1 to 100 %.")
+                )

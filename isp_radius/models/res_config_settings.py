@@ -17,6 +17,9 @@ class ResConfigSettings(models.TransientModel):
     isp_radius_throttle_mbps = fields.Float(
         related="company_id.isp_radius_throttle_mbps", readonly=False
     )
+    isp_radius_near_cap_percent = fields.Integer(
+        related="company_id.isp_radius_near_cap_percent", readonly=False
+    )
     isp_radius_garden_pool = fields.Char(
         related="company_id.isp_radius_garden_pool", readonly=False
     )

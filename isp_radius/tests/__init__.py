@@ -5,3 +5,4 @@ from . import test_outbox
 from . import test_limits
 from . import test_neutralize
 from . import test_rights
+from . import test_portal_topup
