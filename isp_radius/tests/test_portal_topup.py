@@ -182,3 +182,38 @@ class TestPortalTopup(HttpCase, IspRadiusCommon):
         self.assertEqual(topup.gb, 2.0)
         self.assertMoveAmounts(topup.move_id, 300.0, 100.2, 400.2)
         self.assertEqual(sub._radius_allowance_bytes(topup.period_start), 7 * GB)
+
+    def test_portal_and_emails_in_swahili(self):
+        """Swahili (sw.po of the three add-ons) loaded: the subscription page,
+        the invoice e-mail and the usage alert speak Swahili."""
+        self.env["res.lang"]._activate_lang("sw")
+        self.env["ir.module.module"]._load_module_terms(
+            ["isp_billing", "isp_radius", "isp_mpesa"], ["sw"]
+        )
+        self.customer.lang = "sw"
+        self.portal_user.lang = "sw"
+        sub = self._running(4_250_000_000)
+        self.authenticate("wanjiru", "wanjiru")
+        page = self.url_open(f"/my/subscriptions/{sub.id}").text
+        for phrase in (
+            "Kifurushi chako",  # Your plan
+            "Ankara na malipo",  # Invoices and payments
+            "Data iliyotumika kipindi hiki",  # Data used this period
+            "Siku zilizobaki:",  # Days left:
+            "Nunua data ya ziada",  # Buy a data top-up
+            "Badilisha kifurushi",  # Change plan
+        ):
+            self.assertIn(phrase, page)
+        self.assertNotIn("Data used this period", page)
+        invoice = sub.invoice_line_ids.move_id
+        template = self.env.ref("isp_billing.mail_template_isp_invoice")
+        body = template._render_field("body_html", invoice.ids, compute_lang=True)
+        subject = template._render_field("subject", invoice.ids, compute_lang=True)
+        self.assertIn("Hii ndiyo ankara yako", body[invoice.id])
+        self.assertIn("Jibu barua pepe hii tu", body[invoice.id])
+        self.assertIn(f"Ankara (Kumb. {invoice.name})", subject[invoice.id])
+        alert = self.env.ref("isp_radius.mail_template_usage_alert").with_context(
+            isp_used_gb=4.25, isp_level=80
+        )
+        subject = alert._render_field("subject", sub.ids, compute_lang=True)
+        self.assertIn("80% ya data yako imetumika", subject[sub.id])

@@ -16,7 +16,7 @@ registry.category("web_tour.tours").add("isp_radius_portal_topup", {
         },
         {
             content: "Days left in the period",
-            trigger: ".o_isp_radius_days_left:contains('day(s) left')",
+            trigger: ".o_isp_radius_days_left:contains('Days left:')",
         },
         {
             content: "The day's figure is written, not only drawn",
