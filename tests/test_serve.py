@@ -44,7 +44,7 @@ def wait_for_login_page(proc, base_url, log):
             pytest.fail(f"tests/serve exited with status {proc.returncode}; see {log}")
         try:
             status = requests.get(f"{base_url}/web/login", timeout=5).status_code
-        except requests.ConnectionError:
+        except requests.RequestException:  # not up yet, or busy starting
             status = None
         if status == 200:
             return

@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""The quick start's demo: a Kenyan ISP in KES, M-PESA in test mode against the
+bundled Daraja simulator, SMS through the bundled gateway simulator, portal
+logins. ``tests/serve`` and the Docker stack (docker/init.sh) both run it.
+
+Steps (each one idempotent):
+
+* ``kenya_first(db)``: on a database with ``base`` only, make the main
+  company Kenyan, so that installing ``account`` loads ``l10n_ke``'s chart
+  (``ke``) and KES instead of the generic chart;
+* ``build(env)``: languages (en_KE, sw), the plan products' taxes (l10n_ke's
+  16 % VAT after the demo's 15 % excise duty), the portal logins;
+* ``configure(env, daraja_url, sms_url, base_url)``: the M-PESA provider
+  (test mode, published) pointed at the Daraja simulator with its test
+  credentials, Odoo's demo provider enabled, the SMS gateway pointed at the
+  SMS simulator, ``web.base.url`` = the served URL (M-PESA callbacks).
+
+Command line::
+
+    python3 tests/demo_builder.py --db NAME --daraja-url URL --sms-url URL \
+        --base-url URL                 # build + configure
+    python3 tests/demo_builder.py --pay ACCOUNT AMOUNT --daraja-url URL
+                                       # a paybill (C2B) payment, via Daraja
+"""
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness  # noqa: E402
+
+# The Daraja simulator's test credentials (tests/daraja_simulator.py defaults).
+DARAJA_KEYS = {
+    "consumer_key": "ck",
+    "consumer_secret": "cs",
+    "shortcode": "174379",
+    "passkey": "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919",
+}
+SMS_USERNAME = "sandbox"
+SMS_API_KEY = "sim-api-key"
+BUILT_PARAM = "isp_demo.built"  # set by build(): a database of the quick start
+DEMO_PORT_OFFSETS = {"daraja": 1, "sms": 2}  # beside Odoo's HTTP port
+
+# (demo subscription XML id, login, password, what it shows)
+PORTAL_LOGINS = [
+    (
+        "isp_billing.isp_subscription_wanjiku_demo",
+        "wanjiku",
+        "wanjiku-demo",
+        "home plan",
+    ),
+    (
+        "isp_billing.isp_subscription_achieng_demo",
+        "achieng",
+        "achieng-demo",
+        "home plan, billed since a month ago",
+    ),
+    (
+        "isp_billing.isp_subscription_amina_bundle_demo",
+        "amina",
+        "amina-demo",
+        "5 GB data bundle",
+    ),
+]
+
+EN_KE = {
+    "name": "English (Kenya)",
+    "code": "en_KE",
+    "iso_code": "en_KE",
+    "url_code": "en-ke",
+    "date_format": "%d/%m/%Y",
+    "time_format": "%H:%M:%S",
+    "short_time_format": "%H:%M",
+    "decimal_point": ".",
+    "thousands_sep": ",",
+    "grouping": "[3,0]",
+    "week_start": "1",
+}
+
+
+def kenya_first(db):
+    """Set the main company's country to Kenya on a database where ``account``
+    is not installed yet: its installation then picks ``l10n_ke`` (auto-
+    installed for Kenyan companies) and loads the ``ke`` chart in KES."""
+    sql = (
+        "UPDATE res_partner SET country_id = (SELECT id FROM res_country "
+        "WHERE code = 'KE') WHERE id = (SELECT partner_id FROM res_company "
+        "WHERE id = 1);"
+    )
+    proc = subprocess.run(
+        ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", db],
+        input=sql,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode:
+        raise harness.HarnessError(f"psql failed: {proc.stderr.strip()}")
+
+
+def _lang(env, values):
+    lang = (
+        env["res.lang"]
+        .with_context(active_test=False)
+        .search([("code", "=", values["code"])])
+    )
+    if not lang:
+        lang = env["res.lang"].create(values)
+    lang.active = True
+    return lang
+
+
+def build(env):
+    """Languages, taxes and portal logins of the demo (idempotent)."""
+    company = env.ref("base.main_company")
+    env["ir.config_parameter"].set_param(BUILT_PARAM, "1")
+    _lang(env, EN_KE)
+    env["res.lang"]._activate_lang("sw")
+    env["ir.module.module"].search([("state", "=", "installed")])._update_translations(
+        ["sw"]
+    )
+    env.ref("base.user_admin").lang = "en_KE"
+    company.partner_id.lang = "en_KE"
+
+    # l10n_ke has the 16 % VAT (ST16), no excise duty: the demo's 15 % excise
+    # (included in the VAT base) comes first, then l10n_ke's VAT.
+    vat = env["account.chart.template"].with_company(company).ref("ST16", False)
+    excise = env.ref("isp_billing.tax_excise_15_demo", False)
+    if vat and excise:
+        vat.sequence = excise.sequence + 1
+        demo_vat = env.ref("isp_billing.tax_vat_16_demo", False)
+        if demo_vat:
+            for product in env["product.product"].search(
+                [("taxes_id", "in", demo_vat.ids)]
+            ):
+                product.taxes_id = [(3, demo_vat.id), (4, vat.id)]
+            demo_vat.active = False  # invoices already issued keep it
+        plans = env["product.product"].search([("isp_is_plan", "=", True)])
+        for product in plans:
+            product.taxes_id = [(6, 0, (excise | vat).ids)]
+
+    portal = env.ref("base.group_portal")
+    for xmlid, login, password, __ in PORTAL_LOGINS:
+        sub = env.ref(xmlid)
+        partner = sub.partner_id
+        partner.lang = "en_KE"
+        user = (
+            env["res.users"]
+            .with_context(active_test=False)
+            .search([("login", "=", login)])
+        )
+        if not user:
+            user = (
+                env["res.users"]
+                .with_context(no_reset_password=True)
+                .create(
+                    {
+                        "login": login,
+                        "partner_id": partner.id,
+                        "groups_id": [(6, 0, portal.ids)],
+                        "company_id": company.id,
+                        "company_ids": [(6, 0, company.ids)],
+                    }
+                )
+            )
+        user.write({"password": password, "active": True})
+
+
+def configure(env, daraja_url, sms_url, base_url):
+    """Point M-PESA and SMS at the simulators, Odoo's own URL at ``base_url``."""
+    company = env.ref("base.main_company")
+    env["ir.config_parameter"].set_param("web.base.url", base_url)
+    env["ir.config_parameter"].set_param("web.base.url.freeze", "True")
+    provider = env.ref("isp_mpesa.payment_provider_mpesa").with_company(company)
+    provider.write(
+        {
+            **{f"mpesa_{key}": value for key, value in DARAJA_KEYS.items()},
+            "mpesa_base_url": daraja_url,
+            "mpesa_callback_base_url": base_url,
+            "state": "test",
+            "is_published": True,
+        }
+    )
+    if not provider.journal_id:
+        provider.journal_id = env["account.journal"].search(
+            [("company_id", "=", company.id), ("type", "=", "bank")], limit=1
+        )
+    env.ref("payment.payment_method_mpesa").active = True
+    demo = env.ref("payment.payment_provider_demo", False)
+    if demo:
+        demo.write({"state": "test", "is_published": True})
+        if not demo.journal_id:
+            demo.journal_id = provider.journal_id
+    company.write(
+        {
+            "isp_sms_gateway": "africastalking",
+            "isp_sms_at_username": SMS_USERNAME,
+            "isp_sms_at_api_key": SMS_API_KEY,
+            "isp_sms_at_base_url": sms_url,
+        }
+    )
+    provider._mpesa_ensure_token()
+    env.flush_all()
+    provider.action_mpesa_register_c2b()
+    return provider
+
+
+def pay(daraja_url, account, amount, msisdn="254708374149"):
+    """A paybill (C2B) payment of ``amount`` KES to ``account``, made by the
+    Daraja simulator (it POSTs the confirmation to Odoo's registered URL)."""
+    import requests  # noqa: PLC0415
+
+    response = requests.post(
+        f"{daraja_url}/__sim__/c2b_pay",
+        json={"bill_ref": account, "amount": amount, "msisdn": msisdn},
+        timeout=60,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="tests/demo_builder.py")
+    parser.add_argument("--db")
+    parser.add_argument("--daraja-url", required=True)
+    parser.add_argument("--sms-url")
+    parser.add_argument("--base-url")
+    parser.add_argument("--configure-only", action="store_true")
+    parser.add_argument("--pay", nargs=2, metavar=("ACCOUNT", "AMOUNT"))
+    args = parser.parse_args(argv)
+    if args.pay:
+        print(pay(args.daraja_url, args.pay[0], args.pay[1]))
+        return 0
+    import odoo  # noqa: PLC0415
+
+    registry = harness.open_registry(args.db)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        if not args.configure_only:
+            build(env)
+        elif not env["ir.config_parameter"].get_param(BUILT_PARAM):
+            return 0  # not a demo database: served as it is
+        configure(env, args.daraja_url, args.sms_url, args.base_url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
