@@ -149,11 +149,10 @@ class IspCustomerPortal(CustomerPortal):
             if period
             else [],
             "open_invoices": open_invoices,
-            "amount_due": sum(open_invoices.mapped("amount_residual")),
-            "pay_url": open_invoices[:1].get_portal_url(
-                anchor="portal_pay", query_string="&payment=True"
-            )
-            if open_invoices
+            # The one balance (see _isp_balance); Pay now pays all of it.
+            "amount_due": balance,
+            "pay_url": self._isp_url(sub_sudo, access_token, "/pay")
+            if balance > 0 and not sub_sudo.currency_id.is_zero(balance)
             else False,
             "autopay_tokens": self._isp_autopay_tokens(sub_sudo),
             "promise_ok": promise_ok,

@@ -14,6 +14,7 @@ from . import isp_subscription_event
 from . import isp_subscription_period
 from . import account_move
 from . import account_move_line
+from . import ir_actions_report
 from . import isp_dunning_step
 from . import isp_dunning_run
 from . import isp_dunning_log
@@ -21,3 +22,4 @@ from . import mail_template
 from . import isp_autopay_attempt
 from . import res_company_autopay
 from . import sms_sms
+from . import payment_transaction

@@ -28,6 +28,53 @@ class IspSubscription(models.Model):
             order="invoice_date_due, invoice_date, id",
         )
 
+    def _isp_balance_domain(self):
+        """Open receivable items of this subscription's customer (commercial
+        partner) in its company and currency: posted invoices, credit notes and
+        payments not fully reconciled."""
+        self.ensure_one()
+        return [
+            ("partner_id", "child_of", self.partner_id.commercial_partner_id.id),
+            ("company_id", "=", self.company_id.id),
+            ("currency_id", "=", self.currency_id.id),
+            ("account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+        ]
+
+    def _isp_balance(self):
+        """The one balance of the customer shown everywhere (portal, statement,
+        e-mails, SMS) and paid by *Pay now*: the customer's receivable in the
+        subscription's company and currency, net of open credit notes and
+        unallocated payments (sum of the open items' residual, in the
+        subscription's currency). Positive: the customer owes it."""
+        self.ensure_one()
+        lines = self.env["account.move.line"].search(self._isp_balance_domain())
+        return self.currency_id.round(sum(lines.mapped("amount_residual_currency")))
+
+    def _isp_balance_invoices(self):
+        """The customer's open invoices that make up the balance (all its
+        subscriptions), oldest due first: those a balance payment pays."""
+        self.ensure_one()
+        lines = self.env["account.move.line"].search(
+            [*self._isp_balance_domain(), ("move_id.move_type", "=", "out_invoice")]
+        )
+        return lines.move_id.sorted(
+            lambda move: (move.invoice_date_due, move.invoice_date, move.id)
+        )
+
+    def _isp_allocate_balance(self):
+        """Reconcile the customer's open receivable items (invoices with credit
+        notes and payments) oldest due first, as Odoo's reconciliation orders
+        them (due date, then date)."""
+        for sub in self:
+            lines = self.env["account.move.line"].search(sub._isp_balance_domain())
+            if lines.filtered(lambda line: line.amount_residual > 0) and (
+                lines.filtered(lambda line: line.amount_residual < 0)
+            ):
+                lines.reconcile()
+        return True
+
     def _isp_overdue_invoices(self, date_ref=None):
         """The unpaid invoices of these subscriptions past their due date
         (before ``date_ref``, default today)."""
@@ -170,7 +217,8 @@ class IspSubscription(models.Model):
     isp_amount_due = fields.Monetary(
         string="Balance due",
         compute="_compute_isp_amounts_due",
-        help="Amount still to pay on the subscription's posted invoices.",
+        help="The customer's balance in this company and currency: open "
+        "invoices minus open credit notes and unallocated payments.",
     )
     isp_amount_overdue = fields.Monetary(
         string="Overdue",
@@ -213,7 +261,7 @@ class IspSubscription(models.Model):
                 lambda inv, sub=sub: sub in inv.isp_subscription_ids
             )
             overdue = mine.filtered(lambda inv: inv.invoice_date_due < today)
-            sub.isp_amount_due = sum(mine.mapped("amount_residual"))
+            sub.isp_amount_due = sub._isp_balance() if sub.partner_id else 0.0
             sub.isp_amount_overdue = sum(overdue.mapped("amount_residual"))
             sub.isp_unpaid = bool(mine)
             sub.isp_overdue = bool(overdue)

@@ -92,4 +92,21 @@ class IspSubscription(models.Model):
         for row in rows:
             balance = currency.round(balance + row["amount"])
             row["balance"] = balance
-        return rows, balance
+        # The closing balance is the customer's one balance (_isp_balance):
+        # what the rows above do not show (a payment not allocated yet, a
+        # credit note or invoice of another subscription) is one last row.
+        total = self._isp_balance()
+        other = currency.round(total - balance)
+        if not currency.is_zero(other):
+            rows.append(
+                {
+                    "date": self._today(),
+                    "order": (2, 0),
+                    "label": self.env._("Other items on your account"),
+                    "kind": "payment" if other < 0 else "invoice",
+                    "amount": other,
+                    "balance": total,
+                    "url": False,
+                }
+            )
+        return rows, total

@@ -367,6 +367,8 @@ class PaymentTransaction(models.Model):
         """What the subscriber sees on the prompt and types at the paybill:
         the subscription's account number when there is one (≤ 12 characters)."""
         self.ensure_one()
+        if self.isp_subscription_id.account_number:  # Pay now of a balance
+            return self.isp_subscription_id.account_number[:12]
         subs = self.invoice_ids.isp_subscription_ids
         if len(subs.mapped("account_number")) == 1:
             return subs.account_number[:12]

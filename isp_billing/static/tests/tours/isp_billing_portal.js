@@ -50,15 +50,12 @@ tours.add("isp_billing_portal_pay", {
             run: "click",
         },
         {
-            content: "The invoice's page, with Odoo's payment form",
-            trigger: ".o_portal_invoice_sidebar:contains('2,999.00')",
+            content: "The balance's payment page, with Odoo's payment form",
+            trigger: "#o_payment_summary_amount:contains('2,999.00')",
             run() {
                 const url = new URL(window.location.href);
-                if (
-                    !url.pathname.startsWith("/my/invoices/") ||
-                    url.searchParams.get("payment") !== "True"
-                ) {
-                    throw new Error(`not the invoice's payment page: ${url}`);
+                if (!/^\/my\/subscriptions\/\d+\/pay$/.test(url.pathname)) {
+                    throw new Error(`not the balance's payment page: ${url}`);
                 }
             },
         },

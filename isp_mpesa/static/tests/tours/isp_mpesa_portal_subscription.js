@@ -5,7 +5,9 @@
 import { registry } from "@web/core/registry";
 
 // From the subscriber's subscriptions (isp_billing's portal): Pay now opens
-// the oldest unpaid invoice with Odoo's payment dialog; pay it with M-PESA.
+// the payment page of the whole balance (invoices 4,000.67 + 8,001.34, minus
+// a credit note of 1,029.37 and an unallocated payment of 500.00 =
+// 10,472.64); pay it with M-PESA in one prompt.
 registry.category("web_tour.tours").add("isp_mpesa_portal_subscription_pay", {
     steps: () => [
         {
@@ -14,8 +16,12 @@ registry.category("web_tour.tours").add("isp_mpesa_portal_subscription_pay", {
             run: "click",
         },
         {
-            content: "The amount due",
-            trigger: ".o_isp_amount_due:contains('2,999.00')",
+            content: "The amount due is the balance",
+            trigger: ".o_isp_amount_due:contains('10,472.64')",
+        },
+        {
+            content: "The statement closes on the same balance",
+            trigger: ".o_isp_statement .o_isp_balance:contains('10,472.64')",
         },
         {
             content: "Pay now",
@@ -23,18 +29,22 @@ registry.category("web_tour.tours").add("isp_mpesa_portal_subscription_pay", {
             run: "click",
         },
         {
-            content: "The payment dialog opens by itself: choose M-PESA",
-            trigger: "#pay_with input[name='o_payment_radio'][data-provider-code='mpesa']",
+            content: "The payment page asks for the whole balance",
+            trigger: "#o_payment_summary_amount:contains('10,472.64')",
+        },
+        {
+            content: "Choose M-PESA",
+            trigger: "input[name='o_payment_radio'][data-provider-code='mpesa']",
             run: "click",
         },
         {
             content: "Confirm the phone number",
-            trigger: "#pay_with input[name='mpesa_phone']",
+            trigger: "input[name='mpesa_phone']",
             run: "edit 0712345678",
         },
         {
             content: "Pay",
-            trigger: "#pay_with button[name='o_payment_submit_button']",
+            trigger: "button[name='o_payment_submit_button']",
             run: "click",
         },
         {
@@ -43,8 +53,8 @@ registry.category("web_tour.tours").add("isp_mpesa_portal_subscription_pay", {
             timeout: 60000,
         },
         {
-            content: "Back on the invoice, which is paid",
-            trigger: ".o_portal_invoice_sidebar .badge:contains('Paid')",
+            content: "Back on the subscription: nothing left to pay",
+            trigger: ".o_isp_balance_card:not(:has(a.o_isp_pay_now))",
             timeout: 60000,
         },
     ],
