@@ -156,10 +156,10 @@ class IspCustomerPortal(CustomerPortal):
             else False,
             "autopay_tokens": self._isp_autopay_tokens(sub_sudo),
             "promise_ok": promise_ok,
+            "promise_reason": promise_reason,
             # The last day a promise made now keeps the service on, stated in
             # its confirmation and checked again when it is confirmed.
             "promise_until": sub_sudo._isp_promise_until() if promise_ok else False,
-            "promise_reason": promise_reason,
             "statement": statement,
             "balance": balance,
             # Actions (promise, auto-pay, plan change) and the network
@@ -206,12 +206,12 @@ class IspCustomerPortal(CustomerPortal):
             return "danger", env._(
                 "Promise to pay refused: %(reason)s",
                 reason=sub_sudo._isp_promise_available()[1],
+            )
         if message == "promise_changed":
             return "warning", env._(
                 "Please confirm again: a promise made now keeps your service on "
                 "until %(date)s.",
                 date=format_date(env, sub_sudo._isp_promise_until()),
-            )
             )
         if message == "upgraded":
             return "success", env._(
@@ -257,10 +257,10 @@ class IspCustomerPortal(CustomerPortal):
         if not ok:
             return request.redirect(
                 self._isp_url(sub_sudo, access_token, message="promise_refused")
+            )
         if until != fields.Date.to_string(sub_sudo._isp_promise_until()):
             return request.redirect(
                 self._isp_url(sub_sudo, access_token, message="promise_changed")
-            )
             )
         sub_sudo.action_promise_to_pay()
         return request.redirect(

@@ -178,6 +178,18 @@ class IspSubscription(models.Model):
             )
         return True, ""
 
+    def _isp_promise_until(self):
+        """The last day of service of a promise made today: today plus the
+        company's promise days (*Settings → ISP → Promise to pay*). The service
+        runs and the dunning ladder waits up to and including that day; on the
+        next day the ladder resumes (and a subscription it reconnected is
+        suspended again if the invoices are still overdue). Writes nothing.
+
+        :rtype: date
+        """
+        self.ensure_one()
+        return self._today() + timedelta(days=self.company_id.isp_promise_days)
+
     def _current_period_start(self):
         self.ensure_one()
         return self._isp_billed_period().date_start or self._last_period_start()
@@ -226,18 +238,6 @@ class IspSubscription(models.Model):
         help="Amount still to pay on the invoices past their due date.",
     )
     isp_overdue = fields.Boolean(
-    def _isp_promise_until(self):
-        """The last day of service of a promise made today: today plus the
-        company's promise days (*Settings → ISP → Promise to pay*). The service
-        runs and the dunning ladder waits up to and including that day; on the
-        next day the ladder resumes (and a subscription it reconnected is
-        suspended again if the invoices are still overdue). Writes nothing.
-
-        :rtype: date
-        """
-        self.ensure_one()
-        return self._today() + timedelta(days=self.company_id.isp_promise_days)
-
         string="Has overdue invoices",
         compute="_compute_isp_amounts_due",
         search="_search_isp_overdue",

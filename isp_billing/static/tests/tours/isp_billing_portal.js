@@ -106,6 +106,9 @@ tours.add("isp_billing_portal_upgrade", {
             content: "and is on the statement",
             trigger: ".o_isp_statement_invoice .o_isp_statement_amount:contains('4,666.67')",
         },
+    ],
+});
+
 tours.add("isp_billing_portal_plan_family", {
     steps: () => [
         {
@@ -165,9 +168,6 @@ tours.add("isp_billing_portal_plan_family", {
             content: "Done",
             trigger: ".o_isp_message:contains('Your plan is now Home 50')",
         },
-    ],
-});
-
     ],
 });
 
@@ -241,29 +241,29 @@ tours.add("isp_billing_portal_promise", {
             trigger: ".o_isp_promise_modal.show button.o_isp_promise_confirm",
             run: "click",
         },
+        {
+            content: "Service extended until the day the confirmation stated",
+            trigger: ".o_isp_message:contains('your service is extended until')",
             run() {
                 const date = sessionStorage.getItem("isp_promise_date");
                 if (!this.anchor.textContent.includes(date)) {
                     throw new Error(`"${this.anchor.textContent}" does not say ${date}`);
                 }
             },
-        {
-            content: "Service extended until the day the confirmation stated",
-            trigger: ".o_isp_message:contains('your service is extended until')",
         },
         {
             content: "Active again",
             trigger: ".o_isp_status .o_isp_state:contains('Active')",
         },
+        {
+            content: "The promise shows, with the same day",
+            trigger: ".o_isp_promise_running",
             run() {
                 const date = sessionStorage.getItem("isp_promise_date");
                 if (!this.anchor.textContent.includes(date)) {
                     throw new Error(`"${this.anchor.textContent}" does not say ${date}`);
                 }
             },
-        {
-            content: "The promise shows, with the same day",
-            trigger: ".o_isp_promise_running",
         },
         {
             content: "A second promise is not offered, and the page says why",
