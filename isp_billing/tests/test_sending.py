@@ -1,10 +1,20 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import base64
+import io
+import subprocess
 
 from odoo.tests import tagged
+from odoo.tools.pdf import PdfFileReader
 
+from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
+
+from ..tools import wkhtmltopdf
 from .common import IspBillingCommon
+
+
+def _pdf_text(raw):
+    return "".join(page.extract_text() for page in PdfFileReader(io.BytesIO(raw)).pages)
 
 
 @tagged("post_install", "-at_install")
@@ -46,3 +56,14 @@ class TestSending(IspBillingCommon):
         sub = self._active_subscription(self.plan_home, self.d("2026-11-01"))
         moves = self._bill(sub, self.d("2026-11-01"))
         self.assertFalse(moves.sending_data)
+
+    def test_build_detected_from_the_real_binary(self):
+        """This machine's wkhtmltopdf decides, not its version number: a patched
+        build says so and renders several documents, Debian's does neither."""
+        version = subprocess.run(
+            [_get_wkhtmltopdf_bin(), "--version"], capture_output=True, text=True
+        ).stdout
+        self.assertEqual(
+            wkhtmltopdf.detect_batch_capable(), "with patched qt" in version.lower()
+        )
+        self.assertEqual(wkhtmltopdf.batch_capable(), wkhtmltopdf.batch_capable())
