@@ -3,7 +3,7 @@
 {
     "name": "ISP Billing",
     "summary": "Service plans, subscriptions and exact recurring billing for ISPs",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "author": "ISP Billing Suite contributors",
     "website": "https://github.com/isp-billing-suite/isp-billing",
@@ -38,6 +38,7 @@
         "views/isp_dunning_step_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
+        "views/account_move_line_views.xml",
         "views/res_config_settings_views.xml",
         "wizards/isp_billing_wizard_views.xml",
         "wizards/isp_subscription_change_plan_views.xml",

@@ -20,3 +20,8 @@ UNPAID_INVOICE_DOMAIN = [
     ("state", "=", "posted"),
     ("payment_state", "in", ("not_paid", "partial")),
 ]
+
+# Who may see a customer's balance and open its journal items (the *Balance*
+# buttons): Odoo's Invoicing role (ISP / User implies it), which also reads
+# subscriptions.
+OPEN_ITEMS_GROUPS = ("account.group_account_invoice",)

@@ -47,6 +47,14 @@ ALLOWED = {
     ("res.partner", "action_view_isp_subscriptions"): (LOGGED_IN, NAVIGATION),
     ("product.template", "action_view_isp_subscriptions"): (LOGGED_IN, NAVIGATION),
     **{
+        (model, "action_view_isp_open_items"): (
+            ACCOUNTING,
+            "opens the customer's open journal items (the Balance button): writes "
+            "nothing; Invoicing users only (isp_billing/README.md)",
+        )
+        for model in ("isp.subscription", "res.partner")
+    },
+    **{
         ("isp.subscription", method): (STAFF, "ISP staff run subscriptions")
         for method in (
             "action_activate",

@@ -2,12 +2,14 @@ from . import product_template
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_partner_balance
 from . import isp_subscription
 from . import isp_subscription_billing
 from . import isp_subscription_lifecycle
 from . import isp_subscription_plan_change
 from . import isp_subscription_collections
 from . import isp_subscription_portal
+from . import isp_subscription_balance
 from . import isp_billing_run
 from . import isp_subscription_line
 from . import isp_subscription_event

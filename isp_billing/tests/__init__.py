@@ -13,3 +13,4 @@ from . import test_lifecycle_random
 from . import test_engine_regressions
 from . import test_mail_template
 from . import test_portal_balance
+from . import test_backend_screens
