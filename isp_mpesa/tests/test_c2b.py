@@ -226,6 +226,23 @@ class TestPaybill(IspMpesaCommon):
         self.assertEqual(self.november.amount_residual, 0.0)
         self.assertAlmostEqual(self.customer.credit, -1002.0, places=2)
 
+    def test_subscription_found_by_the_receipt_that_paid_it(self):
+        """Subscriptions → search *M-PESA receipt*: the subscription whose
+        invoice the receipt paid, whatever the case or part typed."""
+        other = self._active_subscription(
+            self.plan_home, self.d("2026-10-01"), partner=self.customer_2
+        )
+        self._bill(other, self.d("2026-10-01"))
+        receipt = self.c2b_pay(self.sub.account_number, 2999)["trans_id"]
+        Sub = self.env["isp.subscription"]
+        self.assertEqual(Sub.search([("mpesa_receipt", "=", receipt)]), self.sub)
+        self.assertEqual(
+            Sub.search([("mpesa_receipt", "ilike", receipt.lower()[2:])]), self.sub
+        )
+        self.assertFalse(Sub.search([("mpesa_receipt", "=", "NOSUCHRCPT")]))
+        with self.assertRaisesRegex(UserError, "Unsupported search"):
+            Sub.search([("mpesa_receipt", "in", [receipt])])
+
     def test_invoice_number_pays_that_invoice_first(self):
         typed = self.november.name.lower().replace("/", "/ ")
         self.c2b_pay(typed, 2999)

@@ -1,5 +1,6 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import IspMpesaCommon
@@ -27,6 +28,9 @@ class TestMpesaSubscriptionButtons(IspMpesaCommon):
         (kes_sub | usd_sub).action_activate()
         self.assertTrue(kes_sub.mpesa_payable)
         self.assertFalse(usd_sub.mpesa_payable)
+        # The server refuses too: M-PESA takes Kenyan shillings only.
+        with self.assertRaisesRegex(UserError, "cannot be paid with M-PESA"):
+            usd_sub.action_mpesa_request_payment()
 
 
 @tagged("post_install", "-at_install")
