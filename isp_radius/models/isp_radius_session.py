@@ -1,6 +1,8 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .isp_radius_usage import human_bytes, human_duration
 
 
 class IspRadiusSession(models.Model):
@@ -35,8 +37,11 @@ class IspRadiusSession(models.Model):
     bytes_in = fields.Float(string="Upload (bytes)", digits=(20, 0))
     bytes_out = fields.Float(string="Download (bytes)", digits=(20, 0))
     session_time = fields.Float(string="Online (s)", digits=(20, 0))
-    terminate_cause = fields.Char()
+    terminate_cause = fields.Char(string="Terminate cause")
     online = fields.Boolean(compute="_compute_online", search="_search_online")
+    upload_display = fields.Char(string="Upload", compute="_compute_display")
+    download_display = fields.Char(string="Download", compute="_compute_display")
+    session_time_display = fields.Char(string="Time online", compute="_compute_display")
 
     _sql_constraints = [
         (
@@ -45,6 +50,16 @@ class IspRadiusSession(models.Model):
             "One row per accounting session.",
         ),
     ]
+
+    @api.depends("bytes_in", "bytes_out", "session_time")
+    @api.depends_context("lang")
+    def _compute_display(self):
+        for session in self:
+            session.upload_display = human_bytes(self.env, session.bytes_in)
+            session.download_display = human_bytes(self.env, session.bytes_out)
+            session.session_time_display = human_duration(
+                self.env, session.session_time
+            )
 
     def _compute_online(self):
         for session in self:

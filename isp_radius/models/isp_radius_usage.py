@@ -1,8 +1,32 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
+from odoo.tools import formatLang
 
 BYTES_PER_GB = 10**9
+# Decimal units, as the allowances (1 GB = 10^9 bytes).
+BYTE_UNITS = (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("kB", 10**3))
+
+
+def human_bytes(env, count):
+    """``count`` bytes in the largest decimal unit it reaches, two decimals in
+    the user's language: ``1.54 GB``, ``812.30 MB``, ``512 B``."""
+    count = count or 0.0
+    for unit, size in BYTE_UNITS:
+        if abs(count) >= size:
+            return f"{formatLang(env, count / size, digits=2)} {unit}"
+    return f"{formatLang(env, count, digits=0)} B"
+
+
+def human_duration(env, seconds):
+    """``seconds`` online as hours and minutes (``2 h 05 min``), or days and
+    hours from one day on (``3 d 4 h``)."""
+    minutes = int(seconds or 0) // 60
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return env._("%(days)s d %(hours)s h", days=days, hours=hours)
+    return env._("%(hours)s h %(minutes)02d min", hours=hours, minutes=minutes)
 
 
 class IspRadiusUsage(models.Model):
@@ -57,6 +81,9 @@ class IspRadiusUsage(models.Model):
         readonly=True,
         help="Upload plus download, 1 GB = 10^9 bytes.",
     )
+    upload_display = fields.Char(string="Upload", compute="_compute_display")
+    download_display = fields.Char(string="Download", compute="_compute_display")
+    session_time_display = fields.Char(string="Time online", compute="_compute_display")
 
     # One row per subscription (or unmatched username and company) and day;
     # the import finds rows by username and day, the first two columns.
@@ -68,6 +95,14 @@ class IspRadiusUsage(models.Model):
             "One usage row per username and day.",
         ),
     ]
+
+    @api.depends("bytes_in", "bytes_out", "session_time")
+    @api.depends_context("lang")
+    def _compute_display(self):
+        for usage in self:
+            usage.upload_display = human_bytes(self.env, usage.bytes_in)
+            usage.download_display = human_bytes(self.env, usage.bytes_out)
+            usage.session_time_display = human_duration(self.env, usage.session_time)
 
     @api.depends("subscription_id.company_id", "unmatched_company_id")
     def _compute_company_id(self):
