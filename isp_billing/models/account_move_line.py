@@ -22,5 +22,7 @@ class AccountMoveLine(models.Model):
     )
     isp_period_start = fields.Date(string="Service from", copy=False)
     isp_period_end = fields.Date(
-        string="Service until", copy=False, help="First day after the service period."
+        string="Service until (excluded)",
+        copy=False,
+        help="First day after the service period.",
     )

@@ -26,7 +26,7 @@ class IspAutopayAttempt(models.Model):
     )
     company_id = fields.Many2one(related="invoice_id.company_id", store=True)
     attempt = fields.Integer(required=True, readonly=True, default=0)
-    scheduled_date = fields.Date(required=True, readonly=True)
+    scheduled_date = fields.Date(string="Scheduled date", required=True, readonly=True)
     token_id = fields.Many2one("payment.token", readonly=True)
     transaction_id = fields.Many2one("payment.transaction", readonly=True)
     amount = fields.Monetary(related="transaction_id.amount")

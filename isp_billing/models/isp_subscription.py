@@ -35,6 +35,7 @@ class IspSubscription(models.Model):
     _check_company_auto = True
 
     account_number = fields.Char(
+        string="Account number",
         readonly=True,
         copy=False,
         index="btree",
@@ -137,13 +138,18 @@ class IspSubscription(models.Model):
         copy=False,
         help="Service extended and dunning paused until this date.",
     )
-    promise_period_start = fields.Date(readonly=True, copy=False)
-    promise_reactivated = fields.Boolean(readonly=True, copy=False)
+    promise_period_start = fields.Date(
+        string="Promise period start", readonly=True, copy=False
+    )
+    promise_reactivated = fields.Boolean(
+        string="Reconnected by a promise", readonly=True, copy=False
+    )
     dunning_log_ids = fields.One2many(
         "isp.dunning.log", "subscription_id", string="Dunning history", readonly=True
     )
     suspension_kind = fields.Selection(
         [("manual", "By hand"), ("nonpayment", "Non-payment")],
+        string="Suspension kind",
         readonly=True,
         copy=False,
         help="Why the subscription is suspended. A subscription suspended for "
@@ -173,6 +179,7 @@ class IspSubscription(models.Model):
         "date before it makes a prorated first period.",
     )
     next_invoice_date = fields.Date(
+        string="Next invoice date",
         readonly=True,
         copy=False,
         index=True,
@@ -180,10 +187,13 @@ class IspSubscription(models.Model):
         "the billed periods and invoices tell the story.",
     )
     billed_until = fields.Date(
-        readonly=True, copy=False, help="Last billed period ends the day before."
+        string="Billed until (excluded)",
+        readonly=True,
+        copy=False,
+        help="Last billed period ends the day before.",
     )
     date_end = fields.Date(
-        string="End date",
+        string="Service until (excluded)",
         readonly=True,
         copy=False,
         tracking=True,
@@ -236,15 +246,20 @@ class IspSubscription(models.Model):
     invoice_line_ids = fields.One2many(
         "account.move.line", "isp_subscription_id", string="Invoice lines"
     )
-    invoice_count = fields.Integer(compute="_compute_invoice_count")
+    invoice_count = fields.Integer(
+        string="Invoice count", compute="_compute_invoice_count"
+    )
     billing_exception = fields.Boolean(
+        string="Billing exception",
         readonly=True,
         copy=False,
         index=True,
         help="Billing this subscription failed: the billing job skips it until the "
         "problem is fixed and billing is retried.",
     )
-    billing_exception_reason = fields.Text(readonly=True, copy=False)
+    billing_exception_reason = fields.Text(
+        string="Billing exception reason", readonly=True, copy=False
+    )
     note = fields.Html(string="Notes")
 
     _sql_constraints = [

@@ -33,8 +33,10 @@ class IspSubscriptionEvent(models.Model):
         related="subscription_id.company_id", store=True, index=True
     )
     currency_id = fields.Many2one(related="subscription_id.currency_id", store=True)
-    event_type = fields.Selection(EVENT_TYPES, required=True, index=True)
-    event_date = fields.Date(required=True, index=True)
+    event_type = fields.Selection(
+        EVENT_TYPES, string="Event type", required=True, index=True
+    )
+    event_date = fields.Date(string="Event date", required=True, index=True)
     reason = fields.Char()
     user_id = fields.Many2one(
         "res.users", string="By", default=lambda self: self.env.user, required=True

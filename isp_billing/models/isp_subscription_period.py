@@ -22,8 +22,10 @@ class IspSubscriptionPeriod(models.Model):
         "isp.subscription", required=True, index=True, ondelete="restrict"
     )
     company_id = fields.Many2one("res.company", required=True, index=True)
-    date_start = fields.Date(required=True)
-    date_end = fields.Date(required=True, help="First day after the period.")
+    date_start = fields.Date(string="From", required=True)
+    date_end = fields.Date(
+        string="Until (excluded)", required=True, help="First day after the period."
+    )
     date_last = fields.Date(
         string="Last day",
         compute="_compute_date_last",

@@ -14,7 +14,7 @@ class ProductTemplate(models.Model):
     _inherit = "product.template"
 
     isp_is_plan = fields.Boolean(
-        string="ISP Plan",
+        string="ISP plan",
         help="A service plan that subscriptions are billed for.",
     )
     isp_download_mbps = fields.Float(string="Download (Mbps)", digits=(12, 2))

@@ -13,7 +13,9 @@ class IspBillingWizardLine(models.TransientModel):
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     origin = fields.Char(string="Subscriptions", readonly=True)
     move_type = fields.Selection(
-        [("out_invoice", "Invoice"), ("out_refund", "Credit note")], readonly=True
+        [("out_invoice", "Invoice"), ("out_refund", "Credit note")],
+        string="Document type",
+        readonly=True,
     )
     name = fields.Text(string="Lines", readonly=True)
     period_start = fields.Date(string="From", readonly=True)

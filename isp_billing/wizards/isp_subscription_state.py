@@ -21,6 +21,7 @@ class IspSubscriptionStateWizard(models.TransientModel):
     reason = fields.Char(required=True)
     suspension_kind = fields.Selection(
         [("manual", "By hand"), ("nonpayment", "Non-payment")],
+        string="Suspension kind",
         default="manual",
         help="Non-payment: the subscription is reconnected by itself as soon as its "
         "overdue invoices are paid.",

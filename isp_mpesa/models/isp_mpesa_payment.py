@@ -97,8 +97,10 @@ class IspMpesaPayment(models.Model):
     msisdn = fields.Char(
         string="Phone", readonly=True, help="As M-PESA sent it (masked or hashed)."
     )
-    msisdn_hash = fields.Char(readonly=True, index="btree_not_null")
-    payer_name = fields.Char(readonly=True)
+    msisdn_hash = fields.Char(
+        string="Phone number hash", readonly=True, index="btree_not_null"
+    )
+    payer_name = fields.Char(string="Payer name", readonly=True)
     trans_time = fields.Datetime(string="Paid on", readonly=True)
     partner_id = fields.Many2one(
         "res.partner",
@@ -123,7 +125,9 @@ class IspMpesaPayment(models.Model):
     )
     note = fields.Char(readonly=True)
     raw_payload = fields.Text(
-        readonly=True, groups="account.group_account_invoice,base.group_system"
+        string="Raw payload",
+        readonly=True,
+        groups="account.group_account_invoice,base.group_system",
     )
     assigned_by_id = fields.Many2one(
         "res.users", string="Assigned by", readonly=True, copy=False

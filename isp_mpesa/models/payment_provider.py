@@ -151,10 +151,16 @@ class PaymentProvider(models.Model):
         string="Registered with", readonly=True, copy=False
     )
     mpesa_access_token = fields.Char(
-        readonly=True, copy=False, groups="base.group_system"
+        string="M-PESA access token",
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
     )
     mpesa_token_expiry = fields.Datetime(
-        readonly=True, copy=False, groups="base.group_system"
+        string="M-PESA token expiry",
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
     )
     mpesa_stk_callback_url = fields.Char(
         string="STK callback URL",

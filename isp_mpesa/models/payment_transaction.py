@@ -59,6 +59,7 @@ class PaymentTransaction(models.Model):
     )
     mpesa_result_code = fields.Char(string="M-PESA result", readonly=True, copy=False)
     mpesa_callback_data = fields.Text(
+        string="M-PESA callback data",
         readonly=True,
         copy=False,
         help="The success callback's metadata, kept until M-PESA confirms it.",
@@ -70,9 +71,14 @@ class PaymentTransaction(models.Model):
         groups="account.group_account_invoice,base.group_system",
         help="Every request and callback of this payment, as received.",
     )
-    mpesa_next_query = fields.Datetime(readonly=True, copy=False)
-    mpesa_query_count = fields.Integer(readonly=True, copy=False)
+    mpesa_next_query = fields.Datetime(
+        string="M-PESA next query", readonly=True, copy=False
+    )
+    mpesa_query_count = fields.Integer(
+        string="M-PESA query count", readonly=True, copy=False
+    )
     mpesa_message_pending = fields.Boolean(
+        string="M-PESA message pending",
         readonly=True,
         copy=False,
         help="Confirmed by a callback: the post-processing job still has to say "

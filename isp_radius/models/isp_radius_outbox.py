@@ -48,7 +48,7 @@ class IspRadiusOutbox(models.Model):
     )
     action = fields.Selection(ACTIONS, readonly=True)
     attempts = fields.Integer(readonly=True, default=0)
-    last_error = fields.Text(readonly=True)
+    last_error = fields.Text(string="Last error", readonly=True)
     date_last_attempt = fields.Datetime(string="Last attempt", readonly=True)
 
     @api.depends("kind", "username", "action")

@@ -19,6 +19,7 @@ class IspRadiusTopup(models.Model):
         related="subscription_id.company_id", store=True, readonly=True
     )
     period_start = fields.Date(
+        string="Period start",
         required=True,
         readonly=True,
         help="First day of the billing period the data is for.",

@@ -66,7 +66,9 @@ class IspSubscription(models.Model):
     radius_fup_active = fields.Boolean(
         string="Fair-use speed", readonly=True, copy=False
     )
-    radius_alert_period = fields.Date(readonly=True, copy=False)
+    radius_alert_period = fields.Date(
+        string="RADIUS alert period", readonly=True, copy=False
+    )
     radius_alert_level = fields.Integer(
         string="Usage alert sent (%)", readonly=True, copy=False
     )
@@ -80,8 +82,12 @@ class IspSubscription(models.Model):
         readonly=True,
         copy=False,
     )
-    radius_sync_error = fields.Text(readonly=True, copy=False)
-    radius_synced_at = fields.Datetime(readonly=True, copy=False)
+    radius_sync_error = fields.Text(
+        string="FreeRADIUS sync error", readonly=True, copy=False
+    )
+    radius_synced_at = fields.Datetime(
+        string="Synced to FreeRADIUS on", readonly=True, copy=False
+    )
     radius_session_ids = fields.One2many(
         "isp.radius.session", "subscription_id", string="Sessions"
     )
