@@ -82,13 +82,21 @@ EN_KE = {
 
 
 def kenya_first(db):
-    """Set the main company's country to Kenya on a database where ``account``
-    is not installed yet: its installation then picks ``l10n_ke`` (auto-
-    installed for Kenyan companies) and loads the ``ke`` chart in KES."""
+    """Make the main company Kenyan and KES on a database where ``account`` is
+    not installed yet: its installation then picks ``l10n_ke`` (auto-installed
+    for Kenyan companies) and loads the ``ke`` chart in KES.
+
+    The currency is set here too, not left to the chart: ``product`` (installed
+    with ``account``, before the chart) creates the default pricelist in the
+    company's currency of that moment, and every demo subscription and invoice
+    takes its currency from that pricelist."""
     sql = (
         "UPDATE res_partner SET country_id = (SELECT id FROM res_country "
         "WHERE code = 'KE') WHERE id = (SELECT partner_id FROM res_company "
         "WHERE id = 1);"
+        "UPDATE res_currency SET active = true WHERE name = 'KES';"
+        "UPDATE res_company SET currency_id = (SELECT id FROM res_currency "
+        "WHERE name = 'KES') WHERE id = 1;"
     )
     proc = subprocess.run(
         ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", db],
@@ -210,30 +218,54 @@ def configure(env, daraja_url, sms_url, base_url):
 
 def pay(daraja_url, account, amount, msisdn="254708374149"):
     """A paybill (C2B) payment of ``amount`` KES to ``account``, made by the
-    Daraja simulator (it POSTs the confirmation to Odoo's registered URL)."""
+    Daraja simulator: it POSTs the confirmation to the URL Odoo registered for
+    the demo's paybill (configure()), as Safaricom would. Returns the
+    simulator's record of it (``trans_id``: the M-PESA receipt)."""
     import requests  # noqa: PLC0415
 
     response = requests.post(
         f"{daraja_url}/__sim__/c2b_pay",
-        json={"bill_ref": account, "amount": amount, "msisdn": msisdn},
+        json={
+            "bill_ref": account,
+            "amount": float(amount),
+            "msisdn": msisdn,
+            "shortcode": DARAJA_KEYS["shortcode"],
+        },
         timeout=60,
     )
-    response.raise_for_status()
+    if not response.ok:
+        raise harness.HarnessError(
+            f"the Daraja simulator refused the payment: {response.text}"
+        )
     return response.json()
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="tests/demo_builder.py")
     parser.add_argument("--db")
-    parser.add_argument("--daraja-url", required=True)
+    parser.add_argument(
+        "--daraja-url",
+        default=f"http://127.0.0.1:{8069 + DEMO_PORT_OFFSETS['daraja']}",
+        help="the Daraja simulator of tests/serve (default: beside port 8069)",
+    )
     parser.add_argument("--sms-url")
     parser.add_argument("--base-url")
     parser.add_argument("--configure-only", action="store_true")
     parser.add_argument("--pay", nargs=2, metavar=("ACCOUNT", "AMOUNT"))
     args = parser.parse_args(argv)
     if args.pay:
-        print(pay(args.daraja_url, args.pay[0], args.pay[1]))
-        return 0
+        try:
+            result = pay(args.daraja_url, args.pay[0], args.pay[1])
+        except harness.HarnessError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        confirmation = result.get("confirmation") or {}
+        print(
+            f"Paybill {DARAJA_KEYS['shortcode']}, account {args.pay[0]}: "
+            f"KES {float(args.pay[1]):,.2f}, M-PESA receipt {result['trans_id']}; "
+            f"Odoo answered {confirmation.get('status')}"
+        )
+        return 0 if confirmation.get("status") == 200 else 1
     import odoo  # noqa: PLC0415
 
     registry = harness.open_registry(args.db)

@@ -4,9 +4,13 @@ Runs ``tests/serve --reset`` on a database of its own (ISP_QUICKSTART_DB,
 default ``<ISP_TEST_DB>_quickstart``, dropped afterwards) on a free port, as a
 newcomer does, then checks over real HTTP: the company bills in KES on
 l10n_ke's chart, each portal login printed by tests/serve
-works and every page of its subscriptions and invoices answers 200.
+works and every page of its subscriptions and invoices answers 200, a
+subscriber pays the whole balance from the portal with an M-PESA prompt (STK
+push) through the running Daraja simulator, and the paybill command of the
+README (``tests/demo_builder.py --pay``) lands on the right invoice.
 """
 
+import math
 import os
 import re
 import subprocess
@@ -22,6 +26,10 @@ import harness
 
 SERVE = harness.TESTS_DIR / "serve"
 BUILD_TIMEOUT = 1200  # seconds: a new database with every add-on and demo data
+# Seconds a payment may take to be recorded by the served Odoo's payments job
+# (every minute; it waits for a sending job holding the same invoices).
+PAYMENT_TIMEOUT = 180
+BUILDER = harness.TESTS_DIR / "demo_builder.py"
 _ids = count(1)
 
 
@@ -108,6 +116,17 @@ def test_company_in_kes_on_l10n_ke(quickstart, admin):
         "search_read",
         [[("code", "in", ["en_KE", "sw"])], ["code", "date_format"]],
     )
+    # Everything the demo bills is in KES: the subscriptions, every customer
+    # invoice and credit note, and the pricelists if any (the invoices once
+    # came out in USD, the base company's currency before l10n_ke).
+    for model, domain in (
+        ("product.pricelist", []),
+        ("isp.subscription", []),
+        ("account.move", [("move_type", "in", ["out_invoice", "out_refund"])]),
+    ):
+        records = call(admin, base_url, model, "search_read", [domain, ["currency_id"]])
+        assert model == "product.pricelist" or records, model
+        assert {rec["currency_id"][1] for rec in records} <= {"KES"}, model
     assert {lang["code"]: lang["date_format"] for lang in langs} == {
         "en_KE": "%d/%m/%Y",
         "sw": "%d/%m/%Y",
@@ -151,3 +170,173 @@ def test_portal_login_and_its_pages(quickstart, login, password):
             pages.append(link)
     assert any(re.match(r"/my/subscriptions/\d+$", path) for path in seen), seen
     assert any(re.match(r"/my/invoices/\d+$", path) for path in seen), seen
+
+
+def _wait(predicate, timeout=PAYMENT_TIMEOUT):
+    """Poll ``predicate`` once a second until true or ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(1)
+    return True
+
+
+def _xmlid(admin, base_url, xmlid):
+    module, name = xmlid.split(".")
+    [row] = call(
+        admin,
+        base_url,
+        "ir.model.data",
+        "search_read",
+        [[("module", "=", module), ("name", "=", name)], ["res_id"]],
+    )
+    return row["res_id"]
+
+
+def _daraja_url(output):
+    return re.search(r"Daraja simulator: (http://\S+?);", output).group(1)
+
+
+def _open_invoices(admin, base_url, partner_id):
+    return call(
+        admin,
+        base_url,
+        "account.move",
+        "search_read",
+        [
+            [
+                ("partner_id", "child_of", partner_id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("amount_residual", ">", 0),
+            ],
+            ["name", "amount_residual", "invoice_date", "currency_id"],
+        ],
+        {"order": "invoice_date, id"},
+    )
+
+
+def test_paybill_command_lands_on_the_oldest_invoice(quickstart, admin):
+    """The README's command: a paybill payment of KES 1,000 to Otieno's
+    account, made by the Daraja simulator, is recorded on his oldest open
+    invoice (by hand: its residual minus 1,000.00)."""
+    base_url, __, output = quickstart
+    sub_id = _xmlid(admin, base_url, "isp_billing.isp_subscription_otieno_demo")
+    [sub] = call(
+        admin,
+        base_url,
+        "isp.subscription",
+        "read",
+        [[sub_id], ["account_number", "partner_id"]],
+    )
+    before = _open_invoices(admin, base_url, sub["partner_id"][0])
+    assert before and before[0]["amount_residual"] > 1000
+    proc = subprocess.run(
+        [
+            str(BUILDER),
+            f"--daraja-url={_daraja_url(output)}",
+            "--pay",
+            sub["account_number"],
+            "1000",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    receipt = re.search(r"M-PESA receipt (\w+)", proc.stdout).group(1)
+
+    def recorded():
+        return call(
+            admin,
+            base_url,
+            "isp.mpesa.payment",
+            "search_read",
+            [[("name", "=", receipt), ("state", "=", "matched")], ["partner_id"]],
+        )
+
+    assert _wait(recorded), f"{receipt} not recorded"
+    assert recorded()[0]["partner_id"][0] == sub["partner_id"][0]
+    after = {
+        inv["id"]: inv for inv in _open_invoices(admin, base_url, sub["partner_id"][0])
+    }
+    oldest = before[0]
+    expected = round(oldest["amount_residual"] - 1000.0, 2)
+    assert after[oldest["id"]]["amount_residual"] == expected
+    for inv in before[1:]:
+        assert after[inv["id"]]["amount_residual"] == inv["amount_residual"]
+
+
+def test_subscriber_pays_the_balance_with_an_stk_push(quickstart, admin):
+    """Amina, logged in, opens *Pay now*, picks M-PESA and confirms her phone
+    number: one prompt for the whole balance goes to the Daraja simulator,
+    which calls back; her invoices end paid."""
+    base_url, __, output = quickstart
+    daraja_url = _daraja_url(output)
+    sub_id = _xmlid(admin, base_url, "isp_billing.isp_subscription_amina_bundle_demo")
+    provider_id = _xmlid(admin, base_url, "isp_mpesa.payment_provider_mpesa")
+    method_id = _xmlid(admin, base_url, "payment.payment_method_mpesa")
+    [sub] = call(
+        admin, base_url, "isp.subscription", "read", [[sub_id], ["partner_id"]]
+    )
+    partner_id = sub["partner_id"][0]
+    invoices = _open_invoices(admin, base_url, partner_id)
+    assert invoices
+    # By hand: the balance is the sum of the open invoices (no credit, no
+    # unallocated payment in the demo for Amina); M-PESA takes whole shillings.
+    balance = round(sum(inv["amount_residual"] for inv in invoices), 2)
+
+    session = _login(base_url, quickstart[1], "amina", "amina-demo")
+    page = session.get(f"{base_url}/my/subscriptions/{sub_id}/pay", timeout=60)
+    assert page.status_code == 200
+    assert f'data-provider-id="{provider_id}"' in page.text
+    assert 'data-provider-code="mpesa"' in page.text
+    access_token = re.search(r'data-access-token="([^"]+)"', page.text).group(1)
+    processing = jsonrpc(
+        session,
+        f"{base_url}/my/subscriptions/{sub_id}/pay/transaction",
+        {
+            "access_token": access_token,
+            "provider_id": provider_id,
+            "payment_method_id": method_id,
+            "token_id": None,
+            "amount": balance,
+            "flow": "direct",
+            "tokenization_requested": False,
+            "landing_route": f"/my/subscriptions/{sub_id}",
+            "is_validation": False,
+        },
+    )
+    pushes_before = requests.get(f"{daraja_url}/__sim__/state", timeout=30).json()
+    pushed = jsonrpc(
+        session,
+        f"{base_url}/payment/mpesa/stk_push",
+        {
+            "reference": processing["reference"],
+            "access_token": processing["mpesa_access_token"],
+            "phone": "0712 345 678",
+        },
+    )
+    assert "error" not in pushed, pushed
+    state = requests.get(f"{daraja_url}/__sim__/state", timeout=30).json()
+    [push] = state["pushes"][len(pushes_before["pushes"]) :]
+    assert push["PhoneNumber"] == "254712345678"
+    assert int(push["Amount"]) == math.ceil(balance)
+
+    def paid():
+        # the status page's polling, as the subscriber's browser does
+        jsonrpc(session, f"{base_url}/payment/status/poll", {})
+        return not _open_invoices(admin, base_url, partner_id)
+
+    assert _wait(paid), "the invoices are still open"
+    [tx] = call(
+        admin,
+        base_url,
+        "payment.transaction",
+        "search_read",
+        [[("reference", "=", processing["reference"])], ["state", "amount"]],
+    )
+    assert tx["state"] == "done"
+    assert tx["amount"] == balance
