@@ -5,10 +5,11 @@ overdue amounts of subscriptions and customers with their *Balance* buttons,
 and *Promise to pay* refused over RPC once used in the period."""
 
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, JsonRpcException, tagged
+from odoo.tests import Form, HttpCase, JsonRpcException, tagged
 from odoo.tools import mute_logger
 
 from .common import IspBillingCommon
@@ -124,6 +125,12 @@ class TestBackendScreens(IspBillingCommon, HttpCase):
                     sorted(lines.mapped("amount_residual_currency")),
                     [-1000.0, 2999.0, 2999.0, 9999.0],
                 )
+            # The forms an accountant opens show the same figures.
+            partner_form = Form(customer)
+            self.assertEqual(partner_form.isp_balance, balance)
+            self.assertEqual(partner_form.isp_amount_overdue, 2999.0)
+            sub_form = Form(home.with_user(self.invoicing_user))
+            self.assertEqual(sub_form.isp_amount_due, balance)
             # A subscriber cannot open them, nor read the balance fields.
             for record in (
                 business.with_user(self.portal_user),
@@ -133,6 +140,29 @@ class TestBackendScreens(IspBillingCommon, HttpCase):
                     record.action_view_isp_open_items()
             with self.assertRaises(AccessError):
                 self.customer.with_user(self.portal_user).read(["isp_balance"])
+
+    def test_search_by_phone_as_typed(self):
+        """*Phone* in the subscriptions' search: the customer's mobile or
+        phone (stored in E.164) as people type it, or any part of it."""
+        sub = self._active_subscription(self.plan_home, self.d("2026-11-01"))
+        other = self._active_subscription(
+            self.plan_home, self.d("2026-11-01"), partner=self.customer_2
+        )
+        Sub = self.env["isp.subscription"]
+        arch = etree.fromstring(Sub.get_view(view_type="search")["arch"])
+        self.assertEqual(arch.xpath("//field[@name='isp_phone']/@name"), ["isp_phone"])
+        mine = [("id", "in", (sub | other).ids)]
+        for typed, found in (
+            ("0712 345 678", sub),
+            ("+254 712 345 678", sub),
+            ("+254712345678", sub),
+            ("712 345", sub),
+            ("0799 000 000", Sub),
+            ("no digits", Sub),
+        ):
+            self.assertEqual(
+                Sub.search([*mine, ("isp_phone", "ilike", typed)]), found, typed
+            )
 
     def _rpc_promise(self, sub):
         return self.make_jsonrpc_request(
