@@ -42,6 +42,8 @@ DARAJA_KEYS = {
 SMS_USERNAME = "sandbox"
 SMS_API_KEY = "sim-api-key"
 BUILT_PARAM = "isp_demo.built"  # set by build(): a database of the quick start
+HISTORY_PARAM = "isp_demo.history"  # set by history(): made once
+HISTORY_MONTHS = 4  # the history subscribers started on the 1st, this many months ago
 DEMO_PORT_OFFSETS = {"daraja": 1, "sms": 2}  # beside Odoo's HTTP port
 
 # (demo subscription XML id, login, password, what it shows)
@@ -57,6 +59,12 @@ PORTAL_LOGINS = [
         "achieng",
         "achieng-demo",
         "home plan, billed since a month ago",
+    ),
+    (
+        "isp_demo.subscription_baraka",
+        "baraka",
+        "baraka-demo",
+        "home plan for 4 months, stopped paying: reminded, then suspended",
     ),
     (
         "isp_billing.isp_subscription_amina_bundle_demo",
@@ -150,6 +158,7 @@ def build(env):
         for product in plans:
             product.taxes_id = [(6, 0, (excise | vat).ids)]
 
+    history(env)
     portal = env.ref("base.group_portal")
     for xmlid, login, password, __ in PORTAL_LOGINS:
         sub = env.ref(xmlid)
@@ -175,6 +184,106 @@ def build(env):
                 )
             )
         user.write({"password": password, "active": True})
+
+
+# (XML id in isp_demo, name, mobile, invoices paid: all or the first N)
+HISTORY_SUBSCRIBERS = [
+    ("subscription_njeri", "Njeri Mwangi", "0711 222 333", None),
+    ("subscription_baraka", "Baraka Odhiambo", "0722 444 555", 3),
+]
+
+# Paybill payments tests/serve makes through the Daraja simulator once Odoo
+# serves a database it has just built: Savannah pays part of its balance; a
+# payer mistypes the account (no such account: Unmatched M-PESA payments).
+LIVE_PAYMENTS = [("ACC000003", 20000), ("ACC00003", 1500)]
+
+
+def history(env):
+    """Months of life, made once by the real jobs: subscribers started
+    HISTORY_MONTHS months ago on the 1st, billed by the billing job and
+    walked through the dunning ladder by the dunning job for every day since
+    (``date_ref``), their invoices paid two days after the invoice date by
+    bank payments of that date: Njeri pays them all, Baraka the first three
+    only, so the ladder reminds him (3 days before the due date, on it, 3
+    days after) and suspends him for non-payment 7 days after it."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    from dateutil.relativedelta import relativedelta  # noqa: PLC0415
+
+    from odoo import Command, fields  # noqa: PLC0415
+
+    params = env["ir.config_parameter"]
+    if params.get_param(HISTORY_PARAM):
+        return
+    company = env.ref("base.main_company")
+    Sub = env["isp.subscription"].with_company(company)
+    today = fields.Date.context_today(Sub.with_context(tz="Africa/Nairobi"))
+    start = today + relativedelta(months=-HISTORY_MONTHS, day=1)
+    plan = env.ref("isp_billing.product_plan_home_10_demo")
+    bank = env["account.journal"].search(
+        [("company_id", "=", company.id), ("type", "=", "bank")], limit=1
+    )
+    subs = Sub
+    paid_count = {}
+    for xml_name, name, mobile, paid in HISTORY_SUBSCRIBERS:
+        partner = env["res.partner"].create(
+            {
+                "name": name,
+                "mobile": mobile,
+                "email": f"{name.split()[0].lower()}@example.com",
+                "country_id": env.ref("base.ke").id,
+                "city": "Nairobi",
+                "tz": "Africa/Nairobi",
+                "lang": "en_KE",
+            }
+        )
+        sub = Sub.create(
+            {
+                "partner_id": partner.id,
+                "date_start": start,
+                "line_ids": [Command.create({"product_id": plan.id})],
+            }
+        )
+        env["ir.model.data"].create(
+            {
+                "module": "isp_demo",
+                "name": xml_name,
+                "model": sub._name,
+                "res_id": sub.id,
+                "noupdate": True,
+            }
+        )
+        subs |= sub
+        paid_count[sub] = paid
+    subs.action_activate()
+    day = start
+    while day <= today:
+        Sub._cron_bill_subscriptions(date_ref=day)
+        for sub in subs:
+            invoices = env["account.move"].search(
+                [
+                    ("isp_subscription_ids", "in", sub.ids),
+                    ("state", "=", "posted"),
+                    ("move_type", "=", "out_invoice"),
+                ],
+                order="invoice_date, id",
+            )
+            if paid_count[sub] is not None:
+                invoices = invoices[: paid_count[sub]]
+            for invoice in invoices.filtered(
+                lambda m, day=day: (
+                    m.payment_state == "not_paid"
+                    and m.invoice_date + timedelta(days=2) <= day
+                )
+            ):
+                env["account.payment.register"].with_context(
+                    active_model="account.move", active_ids=invoice.ids
+                ).create(
+                    {"payment_date": day, "journal_id": bank.id}
+                )._create_payments()
+        env["isp.dunning.run"]._cron_dunning(date_ref=day)
+        day += timedelta(days=1)
+    params.set_param(HISTORY_PARAM, "1")
 
 
 def configure(env, daraja_url, sms_url, base_url):

@@ -182,6 +182,59 @@ def _wait(predicate, timeout=PAYMENT_TIMEOUT):
     return True
 
 
+def test_history_made_by_the_real_jobs(quickstart, admin):
+    """Months of billing and dunning: Njeri's invoices from the 1st,
+    HISTORY_MONTHS months ago, to this month, all paid; Baraka paid three,
+    then the ladder logged each step on his first unpaid invoice and
+    suspended him for non-payment."""
+    base_url = quickstart[0]
+    njeri, baraka = (
+        _xmlid(admin, base_url, f"isp_demo.{name}")
+        for name in ("subscription_njeri", "subscription_baraka")
+    )
+    moves = call(
+        admin,
+        base_url,
+        "account.move",
+        "search_read",
+        [
+            [
+                ("isp_subscription_ids", "in", [njeri]),
+                ("move_type", "=", "out_invoice"),
+            ],
+            ["invoice_date", "payment_state"],
+        ],
+    )
+    months = {move["invoice_date"][:7] for move in moves}
+    assert len(months) == demo_builder.HISTORY_MONTHS + 1, months
+    assert {move["payment_state"] for move in moves} <= {"paid", "in_payment"}
+    [sub] = call(
+        admin,
+        base_url,
+        "isp.subscription",
+        "read",
+        [[baraka], ["state", "suspension_kind"]],
+    )
+    assert (sub["state"], sub["suspension_kind"]) == ("suspended", "nonpayment")
+    logs = call(
+        admin,
+        base_url,
+        "isp.dunning.log",
+        "search_read",
+        [[("subscription_id", "=", baraka)], ["step_id", "invoice_id", "date"]],
+        {"order": "date, id"},
+    )
+    first_unpaid = logs[0]["invoice_id"][0]
+    steps = [log["step_id"][1] for log in logs if log["invoice_id"][0] == first_unpaid]
+    assert steps == [
+        "Reminder: due in 3 days",
+        "Due today",
+        "Overdue: 3 days",
+        "Suspension",
+    ]
+    assert len({log["date"] for log in logs}) >= 4  # each on its own day
+
+
 def _xmlid(admin, base_url, xmlid):
     module, name = xmlid.split(".")
     [row] = call(
@@ -215,6 +268,27 @@ def _open_invoices(admin, base_url, partner_id):
         ],
         {"order": "invoice_date, id"},
     )
+
+
+def test_served_paybill_payments_matched_and_unmatched(quickstart, admin):
+    """tests/serve's paybill payments through the simulator's callbacks: the
+    one to a real account is matched to its customer, the mistyped one waits
+    for an accountant."""
+    base_url = quickstart[0]
+    expected = {"ACC000003": "matched", "ACC00003": "unmatched"}
+    assert [acc for acc, __ in demo_builder.LIVE_PAYMENTS] == list(expected)
+
+    def states():
+        rows = call(
+            admin,
+            base_url,
+            "isp.mpesa.payment",
+            "search_read",
+            [[("bill_ref_number", "in", list(expected))], ["bill_ref_number", "state"]],
+        )
+        return {row["bill_ref_number"]: row["state"] for row in rows}
+
+    assert _wait(lambda: states() == expected), states()
 
 
 def test_paybill_command_lands_on_the_oldest_invoice(quickstart, admin):
