@@ -61,6 +61,12 @@ PORTAL_LOGINS = [
         "home plan, billed since a month ago",
     ),
     (
+        "isp_demo.subscription_njeri",
+        "njeri",
+        "njeri-demo",
+        "home plan for 4 months, paid by auto-pay (a saved card)",
+    ),
+    (
         "isp_demo.subscription_baraka",
         "baraka",
         "baraka-demo",
@@ -186,9 +192,11 @@ def build(env):
         user.write({"password": password, "active": True})
 
 
-# (XML id in isp_demo, name, mobile, invoices paid: all or the first N)
+# (XML id in isp_demo, name, mobile, how invoices are paid: "autopay" (a
+# saved card of Odoo's demo provider, charged by the auto-pay job) or the
+# first N by bank)
 HISTORY_SUBSCRIBERS = [
-    ("subscription_njeri", "Njeri Mwangi", "0711 222 333", None),
+    ("subscription_njeri", "Njeri Mwangi", "0711 222 333", "autopay"),
     ("subscription_baraka", "Baraka Odhiambo", "0722 444 555", 3),
 ]
 
@@ -202,9 +210,10 @@ def history(env):
     """Months of life, made once by the real jobs: subscribers started
     HISTORY_MONTHS months ago on the 1st, billed by the billing job and
     walked through the dunning ladder by the dunning job for every day since
-    (``date_ref``), their invoices paid two days after the invoice date by
-    bank payments of that date: Njeri pays them all, Baraka the first three
-    only, so the ladder reminds him (3 days before the due date, on it, 3
+    (``date_ref``), with the auto-pay job of that day: Njeri pays by auto-pay
+    (a saved card of Odoo's demo provider, charged on the invoice date),
+    Baraka paid his first three invoices by bank two days after their date,
+    then no more, so the ladder reminds him (3 days before the due date, on it, 3
     days after) and suspends him for non-payment 7 days after it."""
     from datetime import timedelta  # noqa: PLC0415
 
@@ -255,11 +264,28 @@ def history(env):
         )
         subs |= sub
         paid_count[sub] = paid
+    card = env.ref("payment.payment_provider_demo")
+    if card.state == "disabled":
+        card.state = "test"
+    card.journal_id = card.journal_id or bank
+    for sub in subs.filtered(lambda s: paid_count[s] == "autopay"):
+        token = env["payment.token"].create(
+            {
+                "provider_id": card.id,
+                "payment_method_id": env.ref("payment_demo.payment_method_demo").id,
+                "partner_id": sub.partner_id.id,
+                "payment_details": "4242",
+                "provider_ref": f"demo-{sub.partner_id.id}",
+                "demo_simulated_state": "done",
+            }
+        )
+        sub.action_autopay_enable(token)
     subs.action_activate()
     day = start
     while day <= today:
         Sub._cron_bill_subscriptions(date_ref=day)
-        for sub in subs:
+        env["isp.autopay.attempt"]._cron_autopay(today=day)
+        for sub in subs.filtered(lambda s: paid_count[s] != "autopay"):
             invoices = env["account.move"].search(
                 [
                     ("isp_subscription_ids", "in", sub.ids),
@@ -268,8 +294,7 @@ def history(env):
                 ],
                 order="invoice_date, id",
             )
-            if paid_count[sub] is not None:
-                invoices = invoices[: paid_count[sub]]
+            invoices = invoices[: paid_count[sub]]
             for invoice in invoices.filtered(
                 lambda m, day=day: (
                     m.payment_state == "not_paid"

@@ -184,7 +184,8 @@ def _wait(predicate, timeout=PAYMENT_TIMEOUT):
 
 def test_history_made_by_the_real_jobs(quickstart, admin):
     """Months of billing and dunning: Njeri's invoices from the 1st,
-    HISTORY_MONTHS months ago, to this month, all paid; Baraka paid three,
+    HISTORY_MONTHS months ago, to this month, all paid by auto-pay; Baraka
+    paid three,
     then the ladder logged each step on his first unpaid invoice and
     suspended him for non-payment."""
     base_url = quickstart[0]
@@ -208,6 +209,14 @@ def test_history_made_by_the_real_jobs(quickstart, admin):
     months = {move["invoice_date"][:7] for move in moves}
     assert len(months) == demo_builder.HISTORY_MONTHS + 1, months
     assert {move["payment_state"] for move in moves} <= {"paid", "in_payment"}
+    attempts = call(
+        admin,
+        base_url,
+        "isp.autopay.attempt",
+        "search_read",
+        [[("subscription_id", "=", njeri)], ["state"]],
+    )
+    assert [a["state"] for a in attempts] == ["done"] * len(moves)
     [sub] = call(
         admin,
         base_url,
