@@ -9,7 +9,9 @@ Steps (each one idempotent):
   company Kenyan, so that installing ``account`` loads ``l10n_ke``'s chart
   (``ke``) and KES instead of the generic chart;
 * ``build(env)``: languages (en_KE, sw), the plan products' taxes (l10n_ke's
-  16 % VAT after the demo's 15 % excise duty), the portal logins;
+  16 % VAT after the demo's 15 % excise duty), the history (``history(env)``:
+  subscribers billed, charged by auto-pay and dunned by the real jobs for
+  every day of the last HISTORY_MONTHS months), the portal logins;
 * ``configure(env, daraja_url, sms_url, base_url)``: the M-PESA provider
   (test mode, published) pointed at the Daraja simulator with its test
   credentials, Odoo's demo provider enabled, the SMS gateway pointed at the
@@ -19,8 +21,9 @@ Command line::
 
     python3 tests/demo_builder.py --db NAME --daraja-url URL --sms-url URL \
         --base-url URL                 # build + configure
-    python3 tests/demo_builder.py --pay ACCOUNT AMOUNT --daraja-url URL
+    python3 tests/demo_builder.py --pay ACCOUNT AMOUNT [--daraja-url URL]
                                        # a paybill (C2B) payment, via Daraja
+                                       # (tests/serve also makes LIVE_PAYMENTS)
 """
 
 import argparse
