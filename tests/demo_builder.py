@@ -311,7 +311,57 @@ def history(env):
                 )._create_payments()
         env["isp.dunning.run"]._cron_dunning(date_ref=day)
         day += timedelta(days=1)
+    _billing_exception(env, Sub, plan, today)
     params.set_param(HISTORY_PARAM, "1")
+
+
+def _billing_exception(env, Sub, plan, today):
+    """A billing exception to fix: Wekesa Hardware's receivable account is a
+    closed (deprecated) one, so the billing job cannot post its first
+    invoice and lists the subscription in *Billing exceptions* (the fix: a
+    valid receivable account on the customer, then *Retry billing*)."""
+    from odoo import Command  # noqa: PLC0415
+
+    closed = env["account.account"].create(
+        {
+            "name": "Receivable (closed)",
+            "code": "110099",
+            "account_type": "asset_receivable",
+            "reconcile": True,
+            "deprecated": True,
+        }
+    )
+    partner = env["res.partner"].create(
+        {
+            "name": "Wekesa Hardware",
+            "is_company": True,
+            "mobile": "0733 666 777",
+            "email": "wekesa@example.com",
+            "country_id": env.ref("base.ke").id,
+            "city": "Eldoret",
+            "tz": "Africa/Nairobi",
+            "lang": "en_KE",
+            "property_account_receivable_id": closed.id,
+        }
+    )
+    sub = Sub.create(
+        {
+            "partner_id": partner.id,
+            "date_start": today.replace(day=1),
+            "line_ids": [Command.create({"product_id": plan.id})],
+        }
+    )
+    env["ir.model.data"].create(
+        {
+            "module": "isp_demo",
+            "name": "subscription_wekesa",
+            "model": sub._name,
+            "res_id": sub.id,
+            "noupdate": True,
+        }
+    )
+    sub.action_activate()
+    Sub._cron_bill_subscriptions(date_ref=today)
 
 
 def configure(env, daraja_url, sms_url, base_url):

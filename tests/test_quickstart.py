@@ -242,6 +242,16 @@ def test_history_made_by_the_real_jobs(quickstart, admin):
         "Suspension",
     ]
     assert len({log["date"] for log in logs}) >= 4  # each on its own day
+    wekesa = _xmlid(admin, base_url, "isp_demo.subscription_wekesa")
+    [sub] = call(
+        admin,
+        base_url,
+        "isp.subscription",
+        "read",
+        [[wekesa], ["billing_exception", "billing_exception_reason"]],
+    )
+    assert sub["billing_exception"]
+    assert "deprecated" in sub["billing_exception_reason"]
 
 
 def _xmlid(admin, base_url, xmlid):
@@ -281,14 +291,13 @@ def _open_invoices(admin, base_url, partner_id):
 
 # Window actions under the ISP menu that the demo does not fill yet: the
 # RADIUS side (NAS, sessions, usage) needs tests/serve to start FreeRADIUS and
-# the NAS simulator, not done yet; no billing exception is made yet; pending
-# RADIUS changes are empty when everything is in sync.
+# the NAS simulator, not done yet; pending RADIUS changes are empty when
+# everything is in sync.
 EMPTY_FOR_NOW = {
     "isp_radius.isp_radius_nas_action",
     "isp_radius.isp_radius_session_action",
     "isp_radius.isp_radius_usage_action",
     "isp_radius.isp_radius_outbox_action",
-    "isp_billing.isp_subscription_action_exceptions",
 }
 
 
