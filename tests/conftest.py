@@ -10,6 +10,12 @@ import pytest
 def isp_test_db():
     """The database tests/run has just built (all add-ons, demo data)."""
     db = os.environ.get("ISP_TEST_DB")
+    if not db and os.environ.get("ISP_PYTEST_PART") == "concurrent":
+        pytest.fail(
+            "this test needs the test database, which tests/run is still "
+            "building while CONCURRENT_TESTS run: take its module out of "
+            "CONCURRENT_TESTS in tests/run"
+        )
     if not db:
         pytest.fail(
             "ISP_TEST_DB is not set: run these tests through tests/run, which "
