@@ -162,6 +162,10 @@ class IspCustomerPortal(CustomerPortal):
             "promise_until": sub_sudo._isp_promise_until() if promise_ok else False,
             "statement": statement,
             "balance": balance,
+            # What the subscriber pays: taxes included.
+            "price_incl": sub_sudo._isp_recurring_total_incl(),
+            "next_bill": sub_sudo._isp_next_bill(),
+            "pay_instructions": sub_sudo._isp_payment_instructions(),
             # Actions (promise, auto-pay, plan change) and the network
             # credentials are for the logged-in customer only, not for a link.
             "isp_owner": self._isp_check_owner(sub_sudo.id) is not None,

@@ -11,6 +11,7 @@ from . import isp_subscription_collections
 from . import isp_subscription_portal
 from . import isp_subscription_balance
 from . import isp_subscription_search
+from . import isp_subscription_subscriber_texts
 from . import isp_billing_run
 from . import isp_subscription_line
 from . import isp_subscription_event

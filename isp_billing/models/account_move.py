@@ -90,3 +90,45 @@ class AccountMove(models.Model):
         else:
             action["domain"] = [("id", "in", self.ids)]
         return action
+
+    # ------------------------------------------------------------------
+    # What the subscriber reads (mail and SMS templates, invoice PDF)
+    # ------------------------------------------------------------------
+
+    def _isp_balance(self):
+        """The customer's one balance (``isp.subscription._isp_balance``) for
+        the texts about this invoice: e-mails and SMS show it, not the
+        invoice's residual alone. An invoice without subscription: its
+        residual.
+
+        :rtype: float
+        """
+        self.ensure_one()
+        subscription = self.isp_subscription_ids[:1]
+        if not subscription:
+            return self.amount_residual
+        return subscription._isp_balance()
+
+    def _isp_payment_instructions(self):
+        """How to pay this invoice outside the portal: the payment
+        instructions of its subscriptions (hook
+        ``isp.subscription._isp_payment_instructions``), without repeats.
+
+        :rtype: list[str]
+        """
+        self.ensure_one()
+        texts = []
+        for subscription in self.isp_subscription_ids:
+            for text in subscription._isp_payment_instructions():
+                if text not in texts:
+                    texts.append(text)
+        return texts
+
+    def _isp_sms_payment_text(self):
+        """The end of a reminder SMS: the payment instructions, or, without
+        any, the account number(s) to quote."""
+        self.ensure_one()
+        texts = self._isp_payment_instructions()
+        if texts:
+            return "; ".join(texts)
+        return self.env._("Account %(account)s", account=self.isp_account_numbers or "")

@@ -14,3 +14,4 @@ from . import test_engine_regressions
 from . import test_mail_template
 from . import test_portal_balance
 from . import test_backend_screens
+from . import test_subscriber_texts

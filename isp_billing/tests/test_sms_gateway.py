@@ -310,13 +310,13 @@ class TestSmsGateway(IspBillingCommon):
         self.run_ladder("2026-11-16")  # due today
         self.assertEqual(
             self.sms_to("+254722000111").body,
-            f"Kenya ISP Ltd: 2,999.00 KSh inadaiwa leo (ankara {invoice_sw.name}, "
-            f"akaunti {sub_sw.account_number}).",
+            f"Kenya ISP Ltd: 2,999.00 KSh inadaiwa leo (ankara {invoice_sw.name}). "
+            f"Akaunti {sub_sw.account_number}.",
         )
         self.assertEqual(
             self.sms_to(NUMBER).body,
-            f"Kenya ISP Ltd: 2,999.00 KSh due today (invoice {invoice_en.name}, "
-            f"account {sub_en.account_number}).",
+            f"Kenya ISP Ltd: 2,999.00 KSh due today (invoice {invoice_en.name}). "
+            f"Account {sub_en.account_number}.",
         )
 
     def test_neutralized_copy_sends_nothing_through_africastalking(self):

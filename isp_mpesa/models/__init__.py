@@ -4,3 +4,4 @@ from . import isp_mpesa_payment
 from . import isp_mpesa_callback
 from . import account_move
 from . import isp_subscription
+from . import isp_subscription_paybill
