@@ -131,8 +131,8 @@ class TestSmsGateway(IspBillingCommon):
         self.assertEqual(message.sender, "KENYAISP")
         self.assertEqual(
             message.message,
-            f"Kenya ISP Ltd: invoice {invoice.name}, 2,999.00 KSh, due "
-            f"11/16/2026. Account {sub.account_number}.",
+            f"Kenya ISP Ltd: invoice {invoice.name} due 11/16/2026. "
+            f"Balance 2,999.00 KSh. Account {sub.account_number}.",
         )
         (request,) = self.sim.requests
         self.assertEqual(request.path, "/version1/messaging")
