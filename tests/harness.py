@@ -55,13 +55,15 @@ RUNTIME_APT_PACKAGES = ["wkhtmltopdf"]
 # (HttpCase.start_tour); without it every tour is *skipped*, which tests/run
 # reports as a failure. The tests of isp_radius run a real FreeRADIUS 3.2 on
 # PostgreSQL (rlm_sql_postgresql, and its schema.sql); freeradius-utils brings
-# radclient / radtest for debugging by hand.
+# radclient / radtest for debugging by hand. poppler-utils' pdftotext reads
+# the text of the invoice PDFs (tests/test_sending.py).
 TEST_APT_PACKAGES = [
     *RUNTIME_APT_PACKAGES,
     "chromium",
     "freeradius",
     "freeradius-postgresql",
     "freeradius-utils",
+    "poppler-utils",
 ]
 
 # Python requirements: the add-ons' own, then the test-only ones.

@@ -1,0 +1,166 @@
+"""Invoice sending on this machine's own wkhtmltopdf, against a running Odoo.
+
+The billing job queues the invoices for Odoo's sending job (``account.move.send``);
+here that job runs in this process while an Odoo serves the database over real
+HTTP, so wkhtmltopdf fetches the report's stylesheets from a live server (an
+in-Odoo test hangs there: its test server waits on the test itself). Each
+invoice must get a real PDF, e-mailed with it, and the subscriber downloads the
+same PDF from the portal. The letterhead is missing on Debian's unpatched-Qt
+build: the xfail test below records it until it is fixed.
+"""
+
+import shutil
+import subprocess
+from datetime import date
+
+import pytest
+
+START = date(2025, 3, 1)  # before the demo data: only our subscriptions are due
+PRICE = 1500.0
+N_SUBS = 3
+
+
+def pdf_text(raw: bytes) -> str:
+    """The text of a PDF, by poppler's pdftotext (tests/harness.py installs it)."""
+    if not shutil.which("pdftotext"):
+        pytest.fail("pdftotext is missing: install poppler-utils (tests/run does)")
+    proc = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"],
+        input=raw,
+        capture_output=True,
+        check=True,
+    )
+    return proc.stdout.decode()
+
+
+@pytest.fixture()
+def billed_moves(env_factory, odoo_http):
+    """N_SUBS subscription invoices billed and queued for sending, committed."""
+    env = env_factory()
+    params = env["ir.config_parameter"]
+    old_report_url = params.get_param("report.url")
+    # wkhtmltopdf loads the report's assets from here: the running server.
+    params.set_param("report.url", odoo_http)
+    company = env.ref("base.main_company")
+    old_send = company.isp_send_invoices
+    company.isp_send_invoices = True
+    plan = env["product.product"].create(
+        {
+            "name": "Sending plan",
+            "type": "service",
+            "list_price": PRICE,
+            "taxes_id": [(6, 0, [])],
+            "isp_is_plan": True,
+        }
+    )
+    partners = env["res.partner"].create(
+        [
+            {"name": f"Sending subscriber {i}", "email": f"sub{i}@example.com"}
+            for i in range(N_SUBS)
+        ]
+    )
+    subs = env["isp.subscription"].create(
+        [
+            {
+                "partner_id": partner.id,
+                "company_id": company.id,
+                "date_start": START,
+                "tz": "UTC",
+                "line_ids": [(0, 0, {"product_id": plan.id})],
+            }
+            for partner in partners
+        ]
+    )
+    subs.action_activate()
+    env["isp.subscription"]._cron_bill_subscriptions(today=START)
+    subs.invalidate_recordset()
+    moves = subs.invoice_line_ids.move_id.sorted("id")
+    env.cr.commit()
+    yield env, moves
+    # Leave nothing due behind for the other tests.
+    subs.write({"billing_exception": True, "billing_exception_reason": "test data"})
+    company.isp_send_invoices = old_send
+    params.set_param("report.url", old_report_url or "")
+    env.cr.commit()
+
+
+def test_invoices_sent_with_real_pdf_emailed_and_portal(billed_moves, odoo_http):
+    import requests  # noqa: PLC0415 - installed by tests/run
+
+    env, moves = billed_moves
+    assert len(moves) == N_SUBS
+    assert all(moves.mapped(lambda m: m.state == "posted"))
+    # Amounts by hand: one monthly plan, no tax.
+    assert moves.mapped("amount_total") == [PRICE] * N_SUBS
+    assert all(moves.mapped("sending_data")), "not queued for Odoo's sending job"
+
+    # Odoo's job sends a batch per run and triggers itself again for the rest
+    # (the demo data may have queued invoices before ours): run it as the cron
+    # runner would, until ours are done.
+    for _round in range(20):
+        env["account.move"]._cron_account_move_send()
+        env.cr.commit()
+        moves.invalidate_recordset()
+        if not any(moves.mapped("sending_data")):
+            break
+
+    for move in moves:
+        assert move.is_move_sent, move.name
+        assert not move.sending_data, f"{move.name} left being sent"
+        attachment = move.invoice_pdf_report_id
+        assert attachment, f"{move.name} has no PDF"
+        assert attachment.mimetype == "application/pdf"
+        raw = attachment.raw
+        assert raw.startswith(b"%PDF")
+        assert b"/Type /Page" in raw or b"/Type/Page" in raw
+        # The e-mail to the subscriber, queued with that PDF.
+        message = move.message_ids.filtered(
+            lambda m, move=move: (
+                m.message_type == "comment" and move.partner_id in m.partner_ids
+            )
+        )
+        assert len(message) == 1, f"{move.name}: {len(message)} e-mails"
+        # Odoo e-mails a copy of the invoice's PDF attachment: the same file.
+        assert attachment.checksum in message.attachment_ids.mapped("checksum")
+        mails = env["mail.mail"].search([("mail_message_id", "=", message.id)])
+        assert mails, f"{move.name}: no e-mail queued"
+        assert mails.mapped("email_to") or mails.recipient_ids == move.partner_id
+
+        # The subscriber's download from the portal (access token, real HTTP):
+        # the same posted invoice, never a PROFORMA.
+        move._portal_ensure_token()
+        env.cr.commit()
+        response = requests.get(
+            f"{odoo_http}/my/invoices/{move.id}",
+            params={
+                "report_type": "pdf",
+                "download": "true",
+                "access_token": move.access_token,
+            },
+            timeout=120,
+        )
+        assert response.status_code == 200, response.text[:500]
+        assert response.content.startswith(b"%PDF")
+        # Posted and already rendered: the portal serves that same document.
+        assert response.content == raw
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Debian's unpatched-Qt wkhtmltopdf ignores --header-html/--footer-html "
+    "(no letterhead: company name and address missing) and draws the text as "
+    "outlines (no text layer): found by this test, not fixed yet",
+)
+def test_sent_invoice_pdf_has_letterhead_text(billed_moves):
+    env, moves = billed_moves
+    for _round in range(20):
+        env["account.move"]._cron_account_move_send()
+        env.cr.commit()
+        moves.invalidate_recordset()
+        if not any(moves.mapped("sending_data")):
+            break
+    company = env.ref("base.main_company")
+    text = pdf_text(moves[0].invoice_pdf_report_id.raw)
+    assert company.name in text, text[:500]
+    assert moves[0].name in text
+    assert "PROFORMA" not in text.upper()
