@@ -5,8 +5,8 @@ here that job runs in this process while an Odoo serves the database over real
 HTTP, so wkhtmltopdf fetches the report's stylesheets from a live server (an
 in-Odoo test hangs there: its test server waits on the test itself). Each
 invoice must get a real PDF, e-mailed with it, and the subscriber downloads the
-same PDF from the portal. The letterhead is missing on Debian's unpatched-Qt
-build: the xfail test below records it until it is fixed.
+same PDF from the portal. Not checked: the letterhead, missing on Debian's
+unpatched-Qt build (see isp_billing/README.md, "Invoice PDFs and wkhtmltopdf").
 """
 
 import shutil
@@ -143,24 +143,3 @@ def test_invoices_sent_with_real_pdf_emailed_and_portal(billed_moves, odoo_http)
         assert response.content.startswith(b"%PDF")
         # Posted and already rendered: the portal serves that same document.
         assert response.content == raw
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="Debian's unpatched-Qt wkhtmltopdf ignores --header-html/--footer-html "
-    "(no letterhead: company name and address missing) and draws the text as "
-    "outlines (no text layer): found by this test, not fixed yet",
-)
-def test_sent_invoice_pdf_has_letterhead_text(billed_moves):
-    env, moves = billed_moves
-    for _round in range(20):
-        env["account.move"]._cron_account_move_send()
-        env.cr.commit()
-        moves.invalidate_recordset()
-        if not any(moves.mapped("sending_data")):
-            break
-    company = env.ref("base.main_company")
-    text = pdf_text(moves[0].invoice_pdf_report_id.raw)
-    assert company.name in text, text[:500]
-    assert moves[0].name in text
-    assert "PROFORMA" not in text.upper()
