@@ -13,5 +13,6 @@ from . import test_lifecycle_random
 from . import test_engine_regressions
 from . import test_mail_template
 from . import test_portal_balance
+from . import test_report_letterhead
 from . import test_backend_screens
 from . import test_subscriber_texts
