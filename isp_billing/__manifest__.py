@@ -44,6 +44,7 @@
         "wizards/isp_subscription_change_plan_views.xml",
         "wizards/isp_subscription_state_views.xml",
         "views/portal_templates.xml",
+        "views/isp_dashboard_views.xml",
         # menus last: they reference the actions above
         "views/isp_billing_menus.xml",
     ],
@@ -53,6 +54,9 @@
         "demo/isp_subscription_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "isp_billing/static/src/dashboard/*",
+        ],
         "web.assets_tests": [
             "isp_billing/static/tests/tours/*.js",
         ],

@@ -27,3 +27,4 @@ from . import isp_autopay_attempt
 from . import res_company_autopay
 from . import sms_sms
 from . import payment_transaction
+from . import isp_dashboard

@@ -16,3 +16,4 @@ from . import test_portal_balance
 from . import test_report_letterhead
 from . import test_backend_screens
 from . import test_subscriber_texts
+from . import test_dashboard

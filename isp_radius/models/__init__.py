@@ -10,3 +10,4 @@ from . import isp_radius_username
 from . import isp_radius_outbox
 from . import isp_radius_topup
 from . import isp_subscription_topup
+from . import isp_dashboard

@@ -1,0 +1,310 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The ISP dashboard (isp.dashboard.get_dashboard_data): each tile against a
+small book counted by hand, each click-through listing exactly the records
+counted, the filters (company, period, plan), the rights over JSON-RPC, and
+the landing page in Chromium."""
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import HttpCase, JsonRpcException, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from .common import IspBillingCommon
+
+TODAY = "2026-11-05 10:00:00"
+
+
+@tagged("post_install", "-at_install")
+class TestDashboard(IspBillingCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # A second ISP company, made with every company of the user allowed
+        # (as the base class makes the first one).
+        env = cls.env
+        cls.env = env(
+            context={k: v for k, v in env.context.items() if k != "allowed_company_ids"}
+        )
+        cls.other = cls.setup_other_company(
+            name="Coast ISP Ltd", currency_id=cls.kes.id, country_id=cls.kenya.id
+        )["company"]
+        cls.env = env
+        cls._create_role_users("dash")
+        cls.term_10 = cls.env["account.payment.term"].create(
+            {
+                "name": "10 days",
+                "company_id": cls.company.id,
+                "line_ids": [
+                    Command.create(
+                        {"value": "percent", "value_amount": 100.0, "nb_days": 10}
+                    )
+                ],
+            }
+        )
+        Partner = cls.env["res.partner"]
+        customers = Partner.create(
+            [{"name": f"Dashboard customer {n}"} for n in range(5)]
+        )
+        oct1, nov1 = cls.d("2026-10-01"), cls.d("2026-11-01")
+        term = {"payment_term_id": cls.term_10.id}
+        # The book on 5 November 2026 (every invoice due 10 days after its date):
+        cls.home = cls._active_subscription(cls.plan_home, oct1, **term)
+        cls.business = cls._active_subscription(
+            cls.plan_business, oct1, partner=cls.customer_2, **term
+        )
+        cls.suspended = cls._active_subscription(
+            cls.plan_home, oct1, partner=customers[0], **term
+        )
+        cls.slow = cls._active_subscription(
+            cls.plan_home, nov1, partner=customers[1], **term
+        )
+        cls.flagged = cls._active_subscription(
+            cls.plan_home, oct1, partner=customers[2], **term
+        )
+        cls.draft = cls._create_subscription(cls.plan_home, nov1, partner=customers[3])
+        cls.gone = cls._active_subscription(
+            cls.plan_business, nov1, partner=customers[4], **term
+        )
+        cls.gone.action_terminate(nov1, "Moving", credit=False)
+        running = cls.home | cls.business | cls.suspended | cls.flagged
+        Run = cls.env["isp.billing.run"]
+        with freeze_time("2026-10-01 09:00:00"):
+            october = Run._bill(running, oct1)
+        with freeze_time("2026-11-01 09:00:00"):
+            Run._bill(running | cls.slow, nov1)
+        cls.october = {inv.isp_subscription_ids: inv for inv in october}
+        with freeze_time("2026-10-20 10:00:00"):
+            # business: 4,000.00 of 9,999.00 paid; flagged: paid in full
+            for sub, amount in ((cls.business, 4000.0), (cls.flagged, 2999.0)):
+                cls.env["account.payment.register"].with_context(
+                    active_model="account.move", active_ids=cls.october[sub].ids
+                ).create({"amount": amount})._create_payments()
+        cls.suspended.action_suspend("Asked to pause")
+        cls.slow._isp_dunning_throttle("test")
+        cls.flagged.write(
+            {"billing_exception": True, "billing_exception_reason": "No tax"}
+        )
+        cls.dashboard = cls.env["isp.dashboard"].with_user(cls.isp_user)
+
+    def _data(self, dashboard=None, **filters):
+        with freeze_time(TODAY):
+            # (a service model's recordset is empty, hence falsy: no ``or``)
+            dashboard = self.dashboard if dashboard is None else dashboard
+            data = dashboard.get_dashboard_data(filters)
+        return data, {tile["key"]: tile for tile in data["tiles"]}
+
+    def assertClickThrough(self, tile, user, companies=None):
+        """The tile's action lists exactly the records it counts, as ``user``
+        (whose rules the list applies) with the companies of their switcher."""
+        action = tile["action"]
+        self.assertEqual(action["type"], "ir.actions.act_window")
+        Model = self.env[action["res_model"]].with_user(user)
+        Model = Model.with_context(allowed_company_ids=(companies or self.company).ids)
+        with freeze_time(TODAY):
+            found = Model.search_count(action["domain"])
+        self.assertEqual(found, tile["value"], f"{tile['key']}: list vs tile")
+
+    def test_tiles_of_the_book(self):
+        """Active: home, business, slow, flagged (4). Suspended: 1. Slowed
+        down: slow. Overdue on 5 Nov: the October invoices of home (2,999.00),
+        business (9,999.00 - 4,000.00 paid = 5,999.00) and suspended
+        (2,999.00): 3 invoices, 11,997.00; November's are due on the 11th and
+        flagged's October invoice is paid. Billing exceptions: flagged."""
+        data, tiles = self._data()
+        self.assertEqual(
+            {key: tile["value"] for key, tile in tiles.items()},
+            {
+                "active": 4,
+                "suspended": 1,
+                "throttled": 1,
+                "overdue": 3,
+                "billing_exceptions": 1,
+                **{
+                    key: tiles[key]["value"]
+                    for key in tiles
+                    if key.startswith(("mpesa_", "radius_"))  # their add-ons' tests
+                },
+            },
+        )
+        self.assertEqual(tiles["overdue"]["amount"], 2999.0 + 5999.0 + 2999.0)
+        self.assertIn("11,997.00", tiles["overdue"]["amount_display"])
+        self.assertTrue(tiles["overdue"]["alert"])
+        self.assertFalse(tiles["active"]["alert"])
+        self.assertEqual(
+            data["filters"],
+            {"company_ids": self.company.ids, "period": "2026-11", "plan_id": False},
+        )
+        overdue = self.env["account.move"].search(tiles["overdue"]["action"]["domain"])
+        self.assertEqual(
+            overdue,
+            self.october[self.home]
+            | self.october[self.business]
+            | self.october[self.suspended],
+        )
+        for tile in tiles.values():
+            self.assertClickThrough(tile, self.isp_user)
+            self.assertTrue(tile["title"] and tile["help"])
+
+    def test_plan_filter(self):
+        """Business plan only: business is active, its October invoice is
+        overdue by 5,999.00; nothing else."""
+        data, tiles = self._data(plan_id=self.plan_business.id)
+        self.assertEqual(data["filters"]["plan_id"], self.plan_business.id)
+        figures = {
+            key: tiles[key]["value"]
+            for key in ("active", "suspended", "throttled", "overdue")
+        }
+        self.assertEqual(
+            figures, {"active": 1, "suspended": 0, "throttled": 0, "overdue": 1}
+        )
+        self.assertEqual(tiles["overdue"]["amount"], 5999.0)
+        self.assertEqual(tiles["billing_exceptions"]["value"], 0)
+        for tile in tiles.values():
+            self.assertClickThrough(tile, self.isp_user)
+        plans = {plan["id"] for plan in data["options"]["plans"]}
+        self.assertLessEqual(set((self.plan_home | self.plan_business).ids), plans)
+
+    def test_company_filter_keeps_to_the_chosen_companies(self):
+        """A second ISP company with one active subscription and one overdue
+        invoice of 1,000.00: shown only when chosen; never to a user who may
+        not see that company."""
+        other = self.other
+        env = self.env(context=dict(self.env.context, allowed_company_ids=other.ids))
+        plan = (
+            env["product.product"]
+            .with_company(other)
+            .create(
+                {
+                    "name": "Coast 5 Mbps",
+                    "type": "service",
+                    "list_price": 1000.0,
+                    "taxes_id": [Command.clear()],
+                    "company_id": other.id,
+                    "isp_is_plan": True,
+                    "isp_period_interval": 1,
+                    "isp_period_unit": "month",
+                    "isp_data_unlimited": True,
+                }
+            )
+        )
+        sub = env["isp.subscription"].create(
+            {
+                "partner_id": self.customer.id,
+                "company_id": other.id,
+                "date_start": "2026-10-01",
+                "line_ids": [Command.create({"product_id": plan.id})],
+                "tz": "Africa/Nairobi",
+            }
+        )
+        sub.action_activate()
+        with freeze_time("2026-10-01 09:00:00"):
+            [invoice] = env["isp.billing.run"]._bill(sub, self.d("2026-10-01"))
+        self.assertEqual(invoice.amount_residual, 1000.0)
+
+        both = new_test_user(
+            self.env,
+            login="dash_both",
+            groups="isp_billing.group_isp_user",
+            company_id=self.company.id,
+            company_ids=[Command.set((self.company | other).ids)],
+        )
+        two = self.env["isp.dashboard"].with_user(both)
+        two = two.with_context(allowed_company_ids=(self.company | other).ids)
+        __, tiles = self._data(two)
+        self.assertEqual(tiles["active"]["value"], 4 + 1)
+        self.assertEqual(tiles["overdue"]["value"], 3 + 1)
+        self.assertEqual(tiles["overdue"]["amount"], 11997.0 + 1000.0)
+        __, tiles = self._data(two, company_ids=other.ids)
+        self.assertEqual((tiles["active"]["value"], tiles["overdue"]["value"]), (1, 1))
+        self.assertEqual(tiles["overdue"]["amount"], 1000.0)
+        for tile in tiles.values():
+            self.assertClickThrough(tile, both, self.company | other)
+        __, tiles = self._data(two, company_ids=self.company.ids)
+        self.assertEqual((tiles["active"]["value"], tiles["overdue"]["value"]), (4, 3))
+        # A user of the first company only cannot ask for the other's figures.
+        with self.assertRaises(AccessError):
+            self._data(company_ids=other.ids)
+        with self.assertRaises(AccessError):
+            self._data(company_ids=(self.company | other).ids)
+
+    def test_bad_filters_are_refused(self):
+        for filters, message in (
+            ({"period": "2026-13"}, "YYYY-MM"),
+            ({"period": "November"}, "YYYY-MM"),
+            ({"period": 202611}, "YYYY-MM"),
+            ({"plan_id": self.static_ip.id}, "plan does not exist"),
+            ({"plan_id": "1"}, "plan must be given by its id"),
+            ({"company_ids": "1"}, "Companies must be given by their ids"),
+            ({"colour": "red"}, "Unknown dashboard filter: colour"),
+        ):
+            with (
+                self.subTest(filters=filters),
+                self.assertRaisesRegex(UserError, message),
+            ):
+                self._data(**filters)
+        with self.assertRaisesRegex(UserError, "mapping"):
+            self.dashboard.get_dashboard_data(["2026-11"])
+
+    def test_a_past_period_is_kept(self):
+        data, __ = self._data(period="2026-09")
+        self.assertEqual(data["filters"]["period"], "2026-09")
+
+    def _rpc(self, filters=None):
+        return self.make_jsonrpc_request(
+            "/web/dataset/call_kw",
+            {
+                "model": "isp.dashboard",
+                "method": "get_dashboard_data",
+                "args": [filters or {}],
+                "kwargs": {"context": {"allowed_company_ids": self.company.ids}},
+            },
+        )
+
+    @mute_logger("odoo.http")
+    def test_rights_over_json_rpc(self):
+        """ISP staff get the figures over JSON-RPC; a subscriber (portal) and
+        an internal user without the ISP group (Invoicing) get AccessError."""
+        HttpCase.authenticate(self, "dash_isp_user", "dash_isp_user")
+        with freeze_time(TODAY):
+            tiles = {tile["key"]: tile for tile in self._rpc()["tiles"]}
+        self.assertEqual(tiles["active"]["value"], 4)
+        for login in ("dash_portal", "dash_invoicing"):
+            HttpCase.authenticate(self, login, login)
+            with (
+                self.subTest(login=login),
+                self.assertRaisesRegex(JsonRpcException, "odoo.exceptions.AccessError"),
+            ):
+                self._rpc()
+
+    def test_tiles_in_swahili(self):
+        self.env["res.lang"]._activate_lang("sw")
+        self.env["ir.module.module"]._load_module_terms(["isp_billing"], ["sw"])
+        __, tiles = self._data(self.dashboard.with_context(lang="sw"))
+        self.assertEqual(tiles["active"]["title"], "Wateja walio hai")
+        self.assertEqual(tiles["overdue"]["title"], "Ankara zilizochelewa")
+        self.assertEqual(tiles["suspended"]["title"], "Imesitishwa")
+
+    def test_the_app_opens_on_the_dashboard(self):
+        root = self.env.ref("isp_billing.isp_billing_menu_root")
+        action = self.env.ref("isp_billing.isp_dashboard_action")
+        self.assertEqual(root.action, action)
+        self.assertEqual(action.tag, "isp_billing.dashboard")
+        first = root.child_id.sorted("sequence")[:1]
+        self.assertEqual(first.action, action)
+
+    def test_tour_dashboard_tile_opens_its_list(self):
+        """In Chromium: the ISP app opens on the dashboard with its tiles; the
+        *Suspended* tile opens the list of the suspended subscription."""
+        self.start_tour("/odoo", "isp_billing_dashboard", login="dash_isp_user")
+
+    def test_tour_dashboard_on_a_phone(self):
+        """In Chromium on a phone-sized screen: two tiles per row, nothing
+        wider than the screen, a tile opens its records."""
+        self.browser_size = "390x844"
+        self.touch_enabled = True
+        self.start_tour(
+            "/odoo/isp-dashboard", "isp_billing_dashboard_phone", login="dash_isp_user"
+        )
