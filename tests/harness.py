@@ -16,6 +16,8 @@ Environment variables understood everywhere (all optional):
 ``ISP_ODOO_DATA_DIR``
     Odoo's ``--data-dir`` (filestore, sessions); default ``~/.local/share/Odoo``,
     Odoo's own default.
+``ISP_LOGS_DIR``
+    Where tests/run and tests/serve write their logs; default ``tests/.logs``.
 ``ODOO_BIN``
     The command that runs Odoo, e.g. ``odoo`` or ``/opt/odoo/odoo-bin``; default
     ``tests/odoo_server.py`` (Odoo's ``odoo-bin``) with the interpreter running
@@ -40,7 +42,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TESTS_DIR = REPO_ROOT / "tests"
-LOGS_DIR = TESTS_DIR / ".logs"
+# Logs of tests/run and tests/serve (ISP_LOGS_DIR: elsewhere, e.g. in the
+# Docker stack, where the repository is mounted read-only).
+LOGS_DIR = Path(os.environ.get("ISP_LOGS_DIR") or TESTS_DIR / ".logs")
 
 ODOO_SERIES = "18.0"
 ODOO_MISSING_MSG = (

@@ -34,11 +34,17 @@ Use::
         nas.transfer("alice", 5_000_000_000, 1_000)
         ... send CoA / Disconnect to 127.0.0.1:nas.coa_port ...
 
-Standalone: ``python3 tests/nas_simulator.py --help``.
+Standalone: ``python3 tests/nas_simulator.py --help``. tests/serve and the
+Docker stack run it so, with ``--control-port`` (a JSON API over HTTP for
+tests/demo_builder.py: log users in, send traffic, replay the accounting of
+past sessions with their timestamps, list the live sessions: see
+``serve_control``) and ``--interim`` (an Interim-Update of every live session
+every so many seconds, as a NAS does, so they never look stale).
 """
 
 import argparse
 import itertools
+import json
 import logging
 import os
 import secrets
@@ -47,6 +53,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from pyrad import packet
@@ -297,6 +304,69 @@ class NasSimulator(Server):
             self.stop_failures.append((session.session_id, exc))
             _logger.warning("no answer to the Stop of %s", session.session_id)
 
+    def replay(
+        self, user, start, stop, in_bytes, out_bytes, framed_ip=None, nas_ip=None
+    ):
+        """The accounting of a past session, as a NAS that sends it late:
+        Start at ``start``, an Interim-Update half-way and Stop at ``stop``
+        (epoch seconds, as Event-Timestamp), with the session's counters.
+        No Access-Request: the session was authorised when it began (the
+        subscriber may be suspended now). Returns the session id."""
+        number = next(self._ids)
+        session_id = f"{self._prefix}{number:06X}"
+        framed_ip = framed_ip or f"{self.ip_pool}{number % 250 + 2}"
+        start, stop = int(start), int(stop)
+
+        def counters(share, at):
+            inp, inp_gw = radius_services.octets_and_gigawords(int(in_bytes * share))
+            out, out_gw = radius_services.octets_and_gigawords(int(out_bytes * share))
+            return {
+                "nas_ip": nas_ip,
+                "input_octets": inp,
+                "input_gigawords": inp_gw,
+                "output_octets": out,
+                "output_gigawords": out_gw,
+                "session_time": at - start,
+                "framed_ip": framed_ip,
+                "Event-Timestamp": at,
+            }
+
+        self.radius.start(
+            user,
+            session_id,
+            nas_ip=nas_ip,
+            framed_ip=framed_ip,
+            **{"Event-Timestamp": start},
+        )
+        middle = (start + stop) // 2
+        self.radius.interim(user, session_id, **counters(0.5, middle))
+        self.radius.stop(user, session_id, **counters(1, stop))
+        return session_id
+
+    def keep_alive(self, interval, in_bytes=0, out_bytes=0):
+        """Every ``interval`` seconds until stop(): each live session counts
+        ``in_bytes`` / ``out_bytes`` more and sends its Interim-Update, as a
+        NAS does at its Acct-Interim-Interval (so the sessions never look
+        stale). Runs in a daemon thread."""
+
+        def loop():
+            while not self._stopping.wait(interval):
+                with self._lock:
+                    sessions = list(self.sessions.values())
+                for session in sessions:
+                    try:
+                        self.transfer(
+                            session.user, in_bytes, out_bytes, session.session_id
+                        )
+                    except (Timeout, KeyError, OSError) as exc:
+                        _logger.warning(
+                            "interim update of %s failed: %s", session.session_id, exc
+                        )
+
+        thread = threading.Thread(target=loop, name="nas-keep-alive", daemon=True)
+        thread.start()
+        return thread
+
     # --- CoA / Disconnect (from Odoo) ---------------------------------------
 
     def _matching_sessions(self, attributes):
@@ -429,6 +499,119 @@ class NasSimulator(Server):
         self.stop()
 
 
+# --- control API (standalone) --------------------------------------------------
+
+
+def _session_json(session):
+    return {
+        "user": session.user,
+        "session_id": session.session_id,
+        "framed_ip": session.framed_ip,
+        "rate": session.rate,
+        "input_bytes": session.input_bytes,
+        "output_bytes": session.output_bytes,
+        "coa": [attrs.get("Mikrotik-Rate-Limit", [None])[0] for attrs in session.coa],
+    }
+
+
+class _ControlHandler(BaseHTTPRequestHandler):
+    """JSON over HTTP, for the scripts that drive the standalone simulator
+    (tests/demo_builder.py): see ``serve_control``."""
+
+    server_version = "nas-simulator"
+
+    def log_message(self, fmt, *args):
+        _logger.info("control: " + fmt, *args)
+
+    def _answer(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        nas = self.server.nas
+        if self.path == "/sessions":
+            with nas._lock:
+                sessions = [_session_json(s) for s in nas.sessions.values()]
+            return self._answer(200, sessions)
+        if self.path == "/received":
+            with nas._lock:
+                received = [
+                    {
+                        "kind": r.kind,
+                        "attributes": {
+                            k: [str(v) for v in vs] for k, vs in r.attributes.items()
+                        },
+                        "reply_code": r.reply_code,
+                    }
+                    for r in nas.received
+                ]
+            return self._answer(200, received)
+        return self._answer(404, {"error": f"no {self.path}"})
+
+    def do_POST(self):
+        nas = self.server.nas
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+            if self.path == "/login":
+                session = nas.login(body["user"], body["password"])
+                return self._answer(200, _session_json(session))
+            if self.path == "/transfer":
+                session = nas.transfer(
+                    body["user"], int(body["in_bytes"]), int(body["out_bytes"])
+                )
+                return self._answer(200, _session_json(session))
+            if self.path == "/logout":
+                return self._answer(200, _session_json(nas.logout(body["user"])))
+            if self.path == "/replay":
+                session_id = nas.replay(
+                    body["user"],
+                    body["start"],
+                    body["stop"],
+                    int(body["in_bytes"]),
+                    int(body["out_bytes"]),
+                )
+                return self._answer(200, {"session_id": session_id})
+            if self.path == "/reboot":
+                return self._answer(200, {"code": nas.reboot()})
+        except LoginRejected as exc:
+            return self._answer(409, {"error": str(exc)})
+        except (KeyError, ValueError, TypeError) as exc:
+            return self._answer(400, {"error": f"bad request: {exc!r}"})
+        except (Timeout, OSError) as exc:
+            return self._answer(504, {"error": f"FreeRADIUS did not answer: {exc}"})
+        return self._answer(404, {"error": f"no {self.path}"})
+
+
+def serve_control(nas, address, port):
+    """The control API of the standalone simulator, in a daemon thread:
+
+    * ``GET /sessions``: the live sessions (user, session id, framed IP,
+      rate, counters, the rates of the CoA-Requests applied);
+    * ``GET /received``: the CoA / Disconnect requests received;
+    * ``POST /login`` ``{"user", "password"}``: Access-Request + Start (409
+      with the reason when FreeRADIUS rejects);
+    * ``POST /transfer`` ``{"user", "in_bytes", "out_bytes"}``: traffic and
+      an Interim-Update;
+    * ``POST /logout`` ``{"user"}``: Stop;
+    * ``POST /replay`` ``{"user", "start", "stop", "in_bytes", "out_bytes"}``:
+      the accounting of a past session (``NasSimulator.replay``);
+    * ``POST /reboot``: Accounting-On, every session forgotten.
+
+    Returns the server (``server_address`` has the port)."""
+    server = ThreadingHTTPServer((address, port), _ControlHandler)
+    server.daemon_threads = True
+    server.nas = nas
+    threading.Thread(
+        target=server.serve_forever, name="nas-control", daemon=True
+    ).start()
+    return server
+
+
 # --- standalone ----------------------------------------------------------------
 
 
@@ -471,6 +654,28 @@ def _parse_args(argv):
         default=[],
         metavar="USER:PASSWORD",
         help="log this user in at start (repeatable)",
+    )
+    parser.add_argument(
+        "--control-port",
+        type=int,
+        help="serve the control API (JSON over HTTP, see serve_control) on this "
+        "TCP port",
+    )
+    parser.add_argument(
+        "--control-bind", default="127.0.0.1", help="address of the control API"
+    )
+    parser.add_argument(
+        "--interim",
+        type=float,
+        default=0,
+        help="send an Interim-Update for every live session every this many "
+        "seconds (0: never)",
+    )
+    parser.add_argument(
+        "--interim-bytes",
+        type=int,
+        default=0,
+        help="bytes each live session downloads per interim (a tenth uploaded)",
     )
     parser.add_argument("--coa", choices=ACTIONS, default="ack", help="answer to CoA")
     parser.add_argument(
@@ -516,6 +721,15 @@ def main(argv=None):
                 session.framed_ip,
                 session.rate,
             )
+    if args.control_port is not None:
+        control = serve_control(nas, args.control_bind, args.control_port)
+        _logger.info(
+            "NAS simulator: control API on http://%s:%d",
+            args.control_bind,
+            control.server_address[1],
+        )
+    if args.interim:
+        nas.keep_alive(args.interim, args.interim_bytes // 10, args.interim_bytes)
     _logger.info("NAS simulator: CoA / Disconnect on %s:%d", args.bind, nas.coa_port)
     try:
         nas.serve_forever()

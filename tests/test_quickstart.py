@@ -7,12 +7,17 @@ l10n_ke's chart, each portal login printed by tests/serve
 works and every page of its subscriptions and invoices answers 200, a
 subscriber pays the whole balance from the portal with an M-PESA prompt (STK
 push) through the running Daraja simulator, and the paybill command of the
-README (``tests/demo_builder.py --pay``) lands on the right invoice.
+README (``tests/demo_builder.py --pay``) lands on the right invoice; the
+RADIUS side comes from the real FreeRADIUS and the NAS simulator that
+tests/serve starts (data usage per day, online sessions, a subscriber slowed
+down by fair use in FreeRADIUS and on his live session, Amina's top-up offer
+near her cap), and stopping tests/serve stops them too.
 """
 
 import math
 import os
 import re
+import socket
 import subprocess
 import time
 from itertools import count
@@ -23,6 +28,7 @@ import requests
 
 import demo_builder
 import harness
+import radius_services
 
 SERVE = harness.TESTS_DIR / "serve"
 BUILD_TIMEOUT = 1200  # seconds: a new database with every add-on and demo data
@@ -66,6 +72,7 @@ def quickstart(tmp_path_factory):
             cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
         )
     base_url = f"http://localhost:{port}"
+    output = None
     try:
         deadline = time.monotonic() + BUILD_TIMEOUT
         while True:
@@ -79,10 +86,44 @@ def quickstart(tmp_path_factory):
             if time.monotonic() > deadline:
                 pytest.fail(f"tests/serve did not serve in time: {out_path}")
             time.sleep(1)
-        yield base_url, db, out_path.read_text(encoding="utf-8")
+        output = out_path.read_text(encoding="utf-8")
+        yield base_url, db, output
     finally:
         harness.stop_process(proc)
         harness.drop_db(db)
+        harness.drop_db(demo_builder.radius_db_name(db))
+    if output is None:
+        return
+    # Stopping tests/serve stopped FreeRADIUS and the NAS simulator: their
+    # ports are free again.
+    ports = _radius_ports(output)
+    for port in (ports["auth"], ports["acct"], ports["coa"]):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind(("127.0.0.1", port))  # OSError if still taken
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", ports["control"]), 2).close()
+
+
+def _radius_ports(output):
+    """FreeRADIUS's and the NAS simulator's ports as tests/serve prints them."""
+    radius = re.search(
+        r"FreeRADIUS: 127\.0\.0\.1 UDP (\d+) \(auth\), (\d+) \(accounting\), "
+        r"database (\w+)",
+        output,
+    )
+    nas = re.search(
+        r"NAS simulator: [\d.]+, CoA UDP (\d+), control API (http://\S+:(\d+))",
+        output,
+    )
+    assert radius and nas, output
+    return {
+        "auth": int(radius.group(1)),
+        "acct": int(radius.group(2)),
+        "db": radius.group(3),
+        "coa": int(nas.group(1)),
+        "nas_url": nas.group(2),
+        "control": int(nas.group(3)),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -289,16 +330,11 @@ def _open_invoices(admin, base_url, partner_id):
     )
 
 
-# Window actions under the ISP menu that the demo does not fill yet: the
-# RADIUS side (NAS, sessions, usage) needs tests/serve to start FreeRADIUS and
-# the NAS simulator, not done yet; pending RADIUS changes are empty when
-# everything is in sync.
-EMPTY_FOR_NOW = {
-    "isp_radius.isp_radius_nas_action",
-    "isp_radius.isp_radius_session_action",
-    "isp_radius.isp_radius_usage_action",
-    "isp_radius.isp_radius_outbox_action",
-}
+# Window actions under the ISP menu that may rightly be empty: *Pending
+# changes* (the outbox) holds a change only while FreeRADIUS or a NAS does
+# not answer; each change is applied right after its commit, and the demo's
+# FreeRADIUS and NAS simulator answer, so a healthy system shows none.
+EMPTY_WHEN_HEALTHY = {"isp_radius.isp_radius_outbox_action"}
 
 
 def test_every_isp_list_shows_records(quickstart, admin):
@@ -335,11 +371,16 @@ def test_every_isp_list_shows_records(quickstart, admin):
         "time": safe_eval.time,
         "allowed_company_ids": [1],
     }
+    assert {a["xml_id"] for a in actions} >= {
+        "isp_radius.isp_radius_nas_action",
+        "isp_radius.isp_radius_session_action",
+        "isp_radius.isp_radius_usage_action",
+    }
     empty = []
     for action in actions:
         if action["target"] == "new" or action["res_model"] == "res.config.settings":
             continue  # a wizard or the settings: no records to show
-        if action["xml_id"] in EMPTY_FOR_NOW:
+        if action["xml_id"] in EMPTY_WHEN_HEALTHY:
             continue
         domain = safe_eval.safe_eval(action["domain"] or "[]", values)
         if not call(admin, base_url, action["res_model"], "search_count", [domain]):
@@ -527,3 +568,133 @@ def test_subscriber_pays_the_balance_with_an_stk_push(quickstart, admin):
     )
     assert tx["state"] == "done"
     assert tx["amount"] == balance
+
+
+def _radius_rows(ports, query, params=()):
+    conn = radius_services.radius_connection(radius_services.conninfo(ports["db"]))
+    try:
+        with conn.cursor() as cr:
+            cr.execute(query, params)
+            return cr.fetchall()
+    finally:
+        conn.close()
+
+
+def test_radius_usage_and_sessions_through_freeradius(quickstart, admin):
+    """The RADIUS menus filled through the real path: the NAS is the NAS
+    simulator on the CoA port tests/serve printed; FreeRADIUS's radacct holds
+    the NAS simulator's sessions (past days closed, the live users open), and
+    the import job made of them the usage of every day and the online
+    sessions."""
+    base_url, __, output = quickstart
+    ports = _radius_ports(output)
+    nas = call(
+        admin,
+        base_url,
+        "isp.radius.nas",
+        "search_read",
+        [[], ["ip_address", "coa_port", "nas_type"]],
+    )
+    assert [(n["ip_address"], n["coa_port"]) for n in nas] == [
+        (demo_builder.NAS_IP, ports["coa"])
+    ]
+    [(closed_days, open_sessions)] = _radius_rows(
+        ports,
+        """SELECT count(DISTINCT acctstoptime::date) FILTER (WHERE acctstoptime
+                  IS NOT NULL),
+                  count(*) FILTER (WHERE acctstoptime IS NULL)
+             FROM radacct WHERE nasipaddress = %s""",
+        [demo_builder.NAS_IP],
+    )
+    assert closed_days >= demo_builder.USAGE_DAYS - 1
+    assert open_sessions == len(demo_builder.LIVE_USERS)
+    online = call(
+        admin,
+        base_url,
+        "isp.radius.session",
+        "search_read",
+        [[("online", "=", True)], ["username"]],
+    )
+    live_ids = [_xmlid(admin, base_url, x) for x in demo_builder.LIVE_USERS]
+    live = call(
+        admin, base_url, "isp.subscription", "read", [live_ids, ["radius_username"]]
+    )
+    assert sorted(s["username"] for s in online) == sorted(
+        s["radius_username"] for s in live
+    )
+    usage = call(
+        admin,
+        base_url,
+        "isp.radius.usage",
+        "search_read",
+        [[("subscription_id", "!=", False)], ["date", "total_gb"]],
+    )
+    assert len({u["date"] for u in usage}) >= demo_builder.USAGE_DAYS
+    assert all(u["total_gb"] > 0 for u in usage)
+
+
+def test_fair_use_subscriber_slowed_down_in_freeradius(quickstart, admin):
+    """Mutua went over the 30 GB of his fair-use plan: the import moved him
+    to the plan's fair-use group in FreeRADIUS, whose reply is the fair-use
+    speed (MikroTik's upload/download: 1M/2M, from FUP_PLAN by hand), and a
+    CoA gave his live session on the NAS simulator that speed."""
+    base_url, __, output = quickstart
+    ports = _radius_ports(output)
+    mutua = _xmlid(admin, base_url, "isp_demo.subscription_mutua")
+    [sub] = call(
+        admin,
+        base_url,
+        "isp.subscription",
+        "read",
+        [[mutua], ["radius_username", "radius_fup_active", "plan_id"]],
+    )
+    assert sub["radius_fup_active"]
+    [plan] = call(
+        admin,
+        base_url,
+        "product.product",
+        "read",
+        [[sub["plan_id"][0]], ["product_tmpl_id"]],
+    )
+    group = f"isp_plan_{plan['product_tmpl_id'][0]}_fup"
+    assert _radius_rows(
+        ports,
+        "SELECT groupname FROM radusergroup WHERE username = %s",
+        [sub["radius_username"]],
+    ) == [(group,)]
+    assert _radius_rows(
+        ports,
+        """SELECT value FROM radgroupreply
+            WHERE groupname = %s AND attribute = 'Mikrotik-Rate-Limit'""",
+        [group],
+    ) == [("1M/2M",)]
+    sessions = requests.get(f"{ports['nas_url']}/sessions", timeout=30).json()
+    [session] = [s for s in sessions if s["user"] == sub["radius_username"]]
+    assert session["rate"] == "1M/2M"
+    assert session["coa"] == ["1M/2M"]
+
+
+def test_amina_near_her_cap_is_offered_a_top_up(quickstart):
+    """Amina's 5 GB bundle is at 4.50 GB (90 %, over the 80 % of the offer):
+    her subscription page offers 1 GB for 200.00 + 15 % excise (30.00) + 16 %
+    VAT on 230.00 (36.80) = 266.80, taxes included."""
+    base_url, db, __ = quickstart
+    session = _login(base_url, db, "amina", "amina-demo")
+    admin_session = requests.Session()
+    jsonrpc(
+        admin_session,
+        f"{base_url}/web/session/authenticate",
+        {"db": db, "login": "admin", "password": "admin"},
+    )
+    sub_id = _xmlid(
+        admin_session, base_url, "isp_billing.isp_subscription_amina_bundle_demo"
+    )
+    page = session.get(f"{base_url}/my/subscriptions/{sub_id}", timeout=60)
+    assert page.status_code == 200
+    offer = re.search(r'o_isp_radius_topup_offer">(.*?)</div>', page.text, re.DOTALL)
+    assert offer, "no top-up offer"
+    text = re.sub(r"<[^>]+>|&nbsp;", " ", offer.group(1))
+    text = " ".join(text.split())
+    assert "You have used 4.50 GB of 5 GB" in text, text
+    assert "Add 1 GB to this period" in text, text
+    assert "266.80" in text, text
