@@ -11,7 +11,9 @@
 #   FR_DB                       libpq conninfo of the RADIUS database
 # Optional: ISP_RADDB_SOURCE (default /etc/isp-raddb), ISP_RADDB_DIR (the copy,
 # default /var/lib/isp-freeradius/raddb), FR_LISTEN_ADDR (default *, all IPv4
-# addresses). Arguments are passed to freeradius (e.g. -X for a debug trace).
+# addresses), FR_NAS_ADDR (one more client with FR_SECRET: the stack's NAS
+# simulator, a client before Odoo writes its NAS to the `nas` table).
+# Arguments are passed to freeradius (e.g. -X for a debug trace).
 set -euo pipefail
 
 for var in FR_AUTH_PORT FR_ACCT_PORT FR_SECRET FR_DB; do
@@ -30,6 +32,18 @@ find "$raddb" -type f -exec chmod 0640 {} +
 # The tests listen on 127.0.0.1 only; in a container that is unreachable.
 sed -i "s/^\(\s*ipaddr = \)127\.0\.0\.1$/\1${FR_LISTEN_ADDR:-*}/" \
     "$raddb/sites-enabled/default"
+if [ -n "${FR_NAS_ADDR:-}" ]; then
+    # The tests' client 127.0.0.1 (clients.conf), at the NAS simulator's address.
+    cat >> "$raddb/clients.conf" <<EOF
+
+client nas-simulator {
+	ipaddr = ${FR_NAS_ADDR}
+	secret = "\$ENV{FR_SECRET}"
+	require_message_authenticator = no
+	nas_type = other
+}
+EOF
+fi
 
 # FreeRADIUS exits at once if its database is missing (rlm_sql), so wait for it.
 echo "isp-freeradius: waiting for the RADIUS database"

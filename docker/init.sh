@@ -1,16 +1,37 @@
 #!/bin/bash
-# Entry point of the odoo service: create the demo database on the first start
-# (idempotent), then serve it.
+# Entry point of the odoo service: the quick start's demo on the stack's
+# services, then Odoo serving it.
+#
+# The database is made by the same scripts as tests/serve on a machine:
+# `tests/serve --init-only` (a Kenyan company, l10n_ke, every add-on of the
+# repository with demo data, then tests/demo_builder.py: languages, taxes,
+# portal logins, history, and M-PESA, SMS and isp_radius pointed at the
+# stack's Daraja and SMS gateway simulators, FreeRADIUS and NAS simulator,
+# with the subscribers' traffic through them). tests/serve starts none of the
+# services here: the stack runs them (docker-compose.yml), and the URLs and
+# ports below say where. An existing database is not rebuilt: it is only
+# pointed at the services again (`--no-init`, the NAS simulator's sessions
+# logged in again). On a database built by this start, once Odoo answers,
+# tests/demo_builder.py makes the demo's paybill payments
+# (demo_builder.LIVE_PAYMENTS), as tests/serve does.
 #
 # Environment (see docker-compose.yml):
 #   DB_HOST, DB_PORT, DB_USER, DB_PASSWORD  PostgreSQL connection
-#   ISP_DB_NAME   database to create and serve (default isp_demo)
-#   ISP_ADDONS    comma-separated add-ons to install (default isp_billing)
+#   ISP_DB_NAME        database to create and serve (default isp_demo)
+#   ISP_ADDONS         add-ons to install (unset: every add-on of the
+#                      repository, as tests/serve)
+#   ISP_BASE_URL       the URL subscribers open (web.base.url)
+#   ISP_CALLBACK_URL   Odoo's URL for the Daraja simulator's callbacks
+#   ISP_DARAJA_URL, ISP_SMS_URL        the simulators
+#   ISP_RADIUS_DSN     FreeRADIUS's database (libpq), as Odoo writes it
+#   ISP_NAS_URL, ISP_NAS_IP, ISP_NAS_COA_PORT, ISP_RADIUS_SECRET
+#                      the NAS simulator: control API, address, CoA port,
+#                      shared secret (FreeRADIUS's FR_SECRET)
 # Arguments are passed to Odoo when serving.
 set -euo pipefail
 
 : "${DB_HOST:=db}" "${DB_PORT:=5432}" "${DB_USER:=odoo}" "${DB_PASSWORD:=odoo}"
-: "${ISP_DB_NAME:=isp_demo}" "${ISP_ADDONS:=isp_billing}"
+: "${ISP_DB_NAME:=isp_demo}" "${ISP_REPO:=/mnt/extra-addons}"
 export PGHOST="$DB_HOST" PGPORT="$DB_PORT" PGUSER="$DB_USER" PGPASSWORD="$DB_PASSWORD"
 
 odoo_db_args=(
@@ -27,27 +48,26 @@ for _ in $(seq 1 60); do
 done
 pg_isready -q -d postgres || { echo "isp-init: PostgreSQL is not ready" >&2; exit 1; }
 
-# How many of the wanted add-ons are installed (0 when the database or its
-# tables do not exist yet). Counting them, rather than testing that the
-# database exists, also completes a first start that was interrupted and
-# installs add-ons added to ISP_ADDONS later.
-installed_count() {
-    psql -XAtq -v ON_ERROR_STOP=1 -d "$ISP_DB_NAME" -v addons="$ISP_ADDONS" \
-        2>/dev/null <<'SQL' || echo 0
-SELECT count(*) FROM ir_module_module
- WHERE state = 'installed' AND name = ANY(string_to_array(:'addons', ','));
+exists="$(psql -XAtq -d postgres -v db="$ISP_DB_NAME" <<'SQL'
+SELECT count(*) FROM pg_database WHERE datname = :'db';
 SQL
-}
-
-IFS=, read -ra wanted <<< "$ISP_ADDONS"
-installed="$(installed_count)"
-if [ "${installed:-0}" -lt "${#wanted[@]}" ]; then
-    echo "isp-init: installing $ISP_ADDONS with demo data into $ISP_DB_NAME"
-    # Odoo creates the database if it is missing; demo data is loaded unless
-    # --without-demo is given.
-    odoo "${odoo_db_args[@]}" --init="$ISP_ADDONS" --stop-after-init
+)"
+serve_args=(
+    --init-only --db="$ISP_DB_NAME" --port=8069
+    --base-url="$ISP_BASE_URL" --callback-url="$ISP_CALLBACK_URL"
+    --daraja-url="$ISP_DARAJA_URL" --sms-url="$ISP_SMS_URL"
+    --radius-dsn="$ISP_RADIUS_DSN" --nas-url="$ISP_NAS_URL"
+    --nas-ip="$ISP_NAS_IP" --nas-coa-port="$ISP_NAS_COA_PORT"
+    --radius-secret="$ISP_RADIUS_SECRET"
+)
+if [ "$exists" = 1 ]; then
+    echo "isp-init: $ISP_DB_NAME exists: pointing it at the stack's services"
+    python3 "$ISP_REPO/tests/serve" --no-init "${serve_args[@]}"
 else
-    echo "isp-init: $ISP_DB_NAME already has $ISP_ADDONS"
+    echo "isp-init: building the demo database $ISP_DB_NAME (a few minutes)"
+    python3 "$ISP_REPO/tests/serve" "${serve_args[@]}"
+    python3 "$ISP_REPO/tests/demo_builder.py" --daraja-url="$ISP_DARAJA_URL" \
+        --live-payments=http://localhost:8069 &
 fi
 
 echo "isp-init: serving $ISP_DB_NAME on port 8069 (login admin, password admin)"
