@@ -5,6 +5,8 @@ small book counted by hand, each click-through listing exactly the records
 counted, the filters (company, period, plan), the rights over JSON-RPC, and
 the landing page in Chromium."""
 
+import json
+
 from freezegun import freeze_time
 
 from odoo import Command
@@ -278,6 +280,28 @@ class TestDashboard(IspBillingCommon, HttpCase):
                 self.assertRaisesRegex(JsonRpcException, "odoo.exceptions.AccessError"),
             ):
                 self._rpc()
+            # Refused by the dashboard's own check, before anything is read
+            # (not by an ACL further down).
+            response = self.url_open(
+                "/web/dataset/call_kw",
+                data=json.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "method": "call",
+                        "params": {
+                            "model": "isp.dashboard",
+                            "method": "get_dashboard_data",
+                            "args": [{}],
+                            "kwargs": {},
+                        },
+                    }
+                ),
+                headers={"Content-Type": "application/json"},
+            ).json()
+            self.assertIn(
+                "Only ISP users may open the ISP dashboard",
+                response["error"]["data"]["message"],
+            )
 
     def test_tiles_in_swahili(self):
         self.env["res.lang"]._activate_lang("sw")
