@@ -3,7 +3,7 @@
 {
     "name": "ISP RADIUS",
     "summary": "FreeRADIUS provisioning, accounting import, usage billing, CoA",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Accounting/Accounting",
     "author": "ISP Billing Suite contributors",
     "website": "https://github.com/isp-billing-suite/isp-billing",

@@ -17,3 +17,4 @@ from . import test_report_letterhead
 from . import test_backend_screens
 from . import test_subscriber_texts
 from . import test_dashboard
+from . import test_template_upgrade

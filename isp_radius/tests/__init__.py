@@ -8,3 +8,4 @@ from . import test_rights
 from . import test_portal_topup
 from . import test_backend_views
 from . import test_dashboard
+from . import test_template_upgrade
