@@ -3,6 +3,8 @@
 from contextlib import contextmanager
 from datetime import date
 
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.tests import new_test_user
 
@@ -136,6 +138,88 @@ class IspBillingCommon(AccountTestInvoicingCommon):
                 cls.env, login=f"{prefix}_{suffix}", groups=groups, **companies, **vals
             )
             setattr(cls, attribute, user)
+
+    @classmethod
+    def _create_portal_user(cls, login, partner=None):
+        """A portal login (password: the login) of ``partner`` (the
+        customer by default), in the ISP company."""
+        return new_test_user(
+            cls.env,
+            login=login,
+            groups="base.group_portal",
+            partner_id=(partner or cls.customer).id,
+            company_id=cls.company.id,
+            company_ids=[(6, 0, cls.company.ids)],
+        )
+
+    @classmethod
+    def _setup_dunning(cls):
+        """The company's dunning ladder (``cls.steps``, Odoo's default one if
+        it has none) and a 15-day payment term (``cls.term_15``)."""
+        Step = cls.env["isp.dunning.step"]
+        if not Step.search([("company_id", "=", cls.company.id)]):
+            Step._ensure_default_ladders()
+        cls.steps = Step.search([("company_id", "=", cls.company.id)])
+        cls.term_15 = cls.env["account.payment.term"].create(
+            {
+                "name": "15 days",
+                "company_id": cls.company.id,
+                "line_ids": [
+                    Command.create(
+                        {"value": "percent", "value_amount": 100.0, "nb_days": 15}
+                    )
+                ],
+            }
+        )
+
+    def _dunning_subscription(self, partner=None):
+        """A home-plan subscription active from 1 November 2026 on the 15-day
+        term (:meth:`_setup_dunning`), and its first invoice, due on 16
+        November."""
+        with freeze_time("2026-11-01 09:00:00"):
+            sub = self._active_subscription(
+                self.plan_home,
+                self.d("2026-11-01"),
+                anchor=self.d("2026-11-01"),
+                partner=partner,
+                payment_term_id=self.term_15.id,
+            )
+            invoice = self._bill(sub, self.d("2026-11-01"))
+        # Due 15 days after 1 November: 16 November.
+        self.assertEqual(invoice.invoice_date_due, self.d("2026-11-16"))
+        return sub, invoice
+
+    def _isp_document(self, move_type, day, amount, subscription, **vals):
+        """A posted invoice or credit note (``move_type``) of the customer
+        dated ``day``, one untaxed line of ``amount`` for ``subscription``;
+        ``vals`` adds to the move's values."""
+        move = (
+            self.env["account.move"]
+            .with_company(self.company)
+            .create(
+                {
+                    "move_type": move_type,
+                    "partner_id": self.customer.id,
+                    "invoice_date": day,
+                    "currency_id": self.kes.id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "10 Mbps Home",
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [Command.clear()],
+                                "account_id": self.income_account.id,
+                                "isp_subscription_id": subscription.id,
+                            }
+                        )
+                    ],
+                    **vals,
+                }
+            )
+        )
+        move.action_post()
+        return move
 
     @classmethod
     def _isp_product(cls, name, price, taxes=None, **vals):

@@ -5,7 +5,6 @@ late runs catch up; suspension, reconnection, promise to pay."""
 
 from freezegun import freeze_time
 
-from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -17,37 +16,9 @@ class TestDunning(IspBillingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Step = cls.env["isp.dunning.step"]
-        if not Step.search([("company_id", "=", cls.company.id)]):
-            Step._ensure_default_ladders()
-        cls.steps = Step.search([("company_id", "=", cls.company.id)])
-        cls.term_15 = cls.env["account.payment.term"].create(
-            {
-                "name": "15 days",
-                "company_id": cls.company.id,
-                "line_ids": [
-                    Command.create(
-                        {"value": "percent", "value_amount": 100.0, "nb_days": 15}
-                    )
-                ],
-            }
-        )
+        cls._setup_dunning()
         cls.late_fee = cls._isp_product("Late payment fee", 200.0)
         cls.reconnection_fee = cls._isp_product("Reconnection fee", 500.0)
-
-    def _subscription(self, partner=None):
-        with freeze_time("2026-11-01 09:00:00"):
-            sub = self._active_subscription(
-                self.plan_home,
-                self.d("2026-11-01"),
-                anchor=self.d("2026-11-01"),
-                partner=partner,
-                payment_term_id=self.term_15.id,
-            )
-            invoice = self._bill(sub, self.d("2026-11-01"))
-        # Due 15 days after 1 November: 16 November.
-        self.assertEqual(invoice.invoice_date_due, self.d("2026-11-16"))
-        return sub, invoice
 
     def run_ladder(self, day):
         with freeze_time(f"{day} 08:00:00"):
@@ -81,7 +52,7 @@ class TestDunning(IspBillingCommon):
         )
 
     def test_each_step_on_its_day_once(self):
-        sub, invoice = self._subscription()
+        sub, invoice = self._dunning_subscription()
         number = "+254712345678"
         self.assertEqual(self.run_ladder("2026-11-12"), 0, "4 days before: nothing")
 
@@ -129,8 +100,8 @@ class TestDunning(IspBillingCommon):
         self.assertEqual(set(sub.dunning_log_ids.ids), set(self.logs(invoice).ids))
 
     def test_pay_now_link_opens_the_invoice_in_the_portal(self):
-        __, invoice = self._subscription()
-        __, other = self._subscription(partner=self.customer_2)
+        __, invoice = self._dunning_subscription()
+        __, other = self._dunning_subscription(partner=self.customer_2)
         invoice.access_token = False  # never e-mailed before
         modified = (invoice.is_manually_modified, other.is_manually_modified)
 
@@ -154,7 +125,7 @@ class TestDunning(IspBillingCommon):
 
     def test_payment_stops_the_ladder_and_reconnects(self):
         self.company.isp_reconnection_fee_product_id = self.reconnection_fee
-        sub, invoice = self._subscription()
+        sub, invoice = self._dunning_subscription()
         self.run_ladder("2026-11-23")
         self.assertEqual(sub.state, "suspended")
         with freeze_time("2026-11-24 10:00:00"):
@@ -177,7 +148,7 @@ class TestDunning(IspBillingCommon):
     def test_throttle_step_until_paid(self):
         # the +3 step slows the service down instead of only reminding
         self.steps.filtered(lambda s: s.days == 3).action = "throttle"
-        sub, invoice = self._subscription()
+        sub, invoice = self._dunning_subscription()
         self.run_ladder("2026-11-19")
         self.assertTrue(sub.throttled)
         self.assertEqual(sub.state, "active")
@@ -200,7 +171,7 @@ class TestDunning(IspBillingCommon):
         self.assertIn("Full speed again", sub.message_ids[0].body)
 
     def test_late_run_catches_up_with_one_message(self):
-        sub, invoice = self._subscription()
+        sub, invoice = self._dunning_subscription()
         self.steps.filtered(lambda s: s.days == 3).fee_product_id = self.late_fee
         self.assertEqual(self.run_ladder("2026-11-25"), 1)
         logs = self.logs(invoice)
@@ -217,7 +188,7 @@ class TestDunning(IspBillingCommon):
         self.assertEqual(len(fee), 1, "the fee of a passed step is still charged")
 
     def test_no_number_or_opted_out_is_skipped_with_a_reason(self):
-        sub, invoice = self._subscription(partner=self.customer_2)  # no phone
+        sub, invoice = self._dunning_subscription(partner=self.customer_2)  # no phone
         self.run_ladder("2026-11-13")
         log = self.logs(invoice)
         self.assertEqual(log.sms_state, "skipped")
@@ -225,7 +196,7 @@ class TestDunning(IspBillingCommon):
         self.assertEqual(log.email_state, "queued", "the email still goes")
         self.assertEqual(len(self.mails_to(self.customer_2)), 1)
 
-        sub2, invoice2 = self._subscription()
+        sub2, invoice2 = self._dunning_subscription()
         self.env["phone.blacklist"].sudo().add("+254712345678")
         self.run_ladder("2026-11-13")
         self.assertEqual(self.logs(invoice2).sms_state, "skipped")
@@ -233,7 +204,7 @@ class TestDunning(IspBillingCommon):
         self.assertFalse(self.sms_to("+254712345678"))
 
     def test_each_step_claimed_once(self):
-        sub, invoice = self._subscription()
+        sub, invoice = self._dunning_subscription()
         step = self.steps[0]
         Run = self.env["isp.dunning.run"]
         first = Run._claim([(invoice.id, step.id, self.d("2026-11-13"))])
@@ -242,7 +213,7 @@ class TestDunning(IspBillingCommon):
         self.assertEqual(second, [])
 
     def test_promise_to_pay(self):
-        sub, invoice = self._subscription()
+        sub, invoice = self._dunning_subscription()
         self.run_ladder("2026-11-23")
         self.assertEqual(sub.state, "suspended")
         with freeze_time("2026-11-24 10:00:00"):
@@ -262,6 +233,6 @@ class TestDunning(IspBillingCommon):
 
     def test_promise_refused_when_off_or_nothing_due(self):
         self.company.isp_promise_days = 0
-        sub, invoice = self._subscription()
+        sub, invoice = self._dunning_subscription()
         with self.assertRaisesRegex(UserError, "not offered"):
             sub.action_promise_to_pay()

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from odoo import fields, http
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import format_date, mute_logger
 
 from .common import IspBillingCommon
@@ -32,22 +32,8 @@ class TestPortal(IspBillingCommon, HttpCase):
         cls.fibre_50 = cls._isp_plan(
             "Fibre 50", 9999.0, down=50, up=25, interval=30, unit="day"
         )
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="wanjiru",
-            groups="base.group_portal",
-            partner_id=cls.customer.id,
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
-        cls.other_user = new_test_user(
-            cls.env,
-            login="otieno",
-            groups="base.group_portal",
-            partner_id=cls.customer_2.id,
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.portal_user = cls._create_portal_user("wanjiru")
+        cls.other_user = cls._create_portal_user("otieno", cls.customer_2)
 
     def _running(self, partner=None, plan=None):
         """An active subscription on Fibre 10 since 10 days ago, its first

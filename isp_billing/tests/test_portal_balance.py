@@ -7,8 +7,8 @@ statement's closing balance and the amount of the *Pay now* transaction."""
 import json
 from datetime import timedelta
 
-from odoo import Command, fields
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo import fields
+from odoo.tests import HttpCase, tagged
 
 from .common import IspBillingCommon
 
@@ -18,14 +18,7 @@ class TestPortalBalance(IspBillingCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="wanjiru",
-            groups="base.group_portal",
-            partner_id=cls.customer.id,
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.portal_user = cls._create_portal_user("wanjiru")
         cls.today = fields.Date.context_today(
             cls.env["isp.subscription"].with_context(tz="Africa/Nairobi")
         )
@@ -34,33 +27,9 @@ class TestPortalBalance(IspBillingCommon, HttpCase):
         )
 
     def _document(self, move_type, day, amount):
-        move = (
-            self.env["account.move"]
-            .with_company(self.company)
-            .create(
-                {
-                    "move_type": move_type,
-                    "partner_id": self.customer.id,
-                    "invoice_date": day,
-                    "invoice_date_due": day,
-                    "currency_id": self.kes.id,
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": "10 Mbps Home",
-                                "quantity": 1,
-                                "price_unit": amount,
-                                "tax_ids": [Command.clear()],
-                                "account_id": self.income_account.id,
-                                "isp_subscription_id": self.sub.id,
-                            }
-                        )
-                    ],
-                }
-            )
+        return self._isp_document(
+            move_type, day, amount, self.sub, invoice_date_due=day
         )
-        move.action_post()
-        return move
 
     def _payment_on_account(self, amount):
         journal = self.env["account.journal"].search(

@@ -8,7 +8,6 @@ figures depend on the statement's rules only."""
 
 from freezegun import freeze_time
 
-from odoo import Command
 from odoo.tests import tagged
 
 from .common import IspBillingCommon
@@ -23,32 +22,7 @@ class TestPortalStatement(IspBillingCommon):
 
     def _document(self, move_type, day, amount):
         """A posted invoice or credit note of one untaxed line of ``self.sub``."""
-        move = (
-            self.env["account.move"]
-            .with_company(self.company)
-            .create(
-                {
-                    "move_type": move_type,
-                    "partner_id": self.customer.id,
-                    "invoice_date": self.d(day),
-                    "currency_id": self.kes.id,
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": "10 Mbps Home",
-                                "quantity": 1,
-                                "price_unit": amount,
-                                "tax_ids": [Command.clear()],
-                                "account_id": self.income_account.id,
-                                "isp_subscription_id": self.sub.id,
-                            }
-                        )
-                    ],
-                }
-            )
-        )
-        move.action_post()
-        return move
+        return self._isp_document(move_type, self.d(day), amount, self.sub)
 
     def _pay(self, invoice, day, amount):
         self.env["account.payment.register"].with_context(

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from freezegun import freeze_time
 
-from odoo import Command
 from odoo.tests import tagged
 
 from .common import IspBillingCommon
@@ -46,20 +45,7 @@ class TestSmsGateway(IspBillingCommon):
                 "isp_sms_at_base_url": cls.sim.base_url,
             }
         )
-        Step = cls.env["isp.dunning.step"]
-        if not Step.search([("company_id", "=", cls.company.id)]):
-            Step._ensure_default_ladders()
-        cls.term_15 = cls.env["account.payment.term"].create(
-            {
-                "name": "15 days",
-                "company_id": cls.company.id,
-                "line_ids": [
-                    Command.create(
-                        {"value": "percent", "value_amount": 100.0, "nb_days": 15}
-                    )
-                ],
-            }
-        )
+        cls._setup_dunning()
         # The queue job runs in the main company, which keeps Odoo's SMS (IAP):
         # each SMS goes through its own company's gateway all the same.
         cls.main_company = cls.env.ref("base.main_company")
@@ -72,19 +58,6 @@ class TestSmsGateway(IspBillingCommon):
         self.sim.reset()
 
     # --- helpers ----------------------------------------------------------------
-
-    def _subscription(self, partner=None):
-        with freeze_time("2026-11-01 09:00:00"):
-            sub = self._active_subscription(
-                self.plan_home,
-                self.d("2026-11-01"),
-                anchor=self.d("2026-11-01"),
-                partner=partner,
-                payment_term_id=self.term_15.id,
-            )
-            invoice = self._bill(sub, self.d("2026-11-01"))
-        self.assertEqual(invoice.invoice_date_due, self.d("2026-11-16"))
-        return sub, invoice
 
     def _customer(self, name, mobile, **vals):
         return self.env["res.partner"].create(
@@ -117,7 +90,7 @@ class TestSmsGateway(IspBillingCommon):
     def test_ladder_sms_sent_through_africastalking(self):
         """The reminder goes to Africa's Talking with the company's account and
         sender ID; the gateway's answer becomes the SMS's state."""
-        sub, invoice = self._subscription()
+        sub, invoice = self._dunning_subscription()
         self.run_ladder("2026-11-13")
         sms = self.sms_to(NUMBER)
         self.assertEqual((sms.state, sms.isp_company_id), ("outgoing", self.company))
@@ -161,7 +134,7 @@ class TestSmsGateway(IspBillingCommon):
             self._customer("Chebet Koech", "+254733000405"),
         ]
         for partner in customers:
-            self._subscription(partner=partner)
+            self._dunning_subscription(partner=partner)
         self.sim.balance = 0.8  # one SMS
         self.run_ladder("2026-11-13")
         self.run_sms_queue()
@@ -196,7 +169,7 @@ class TestSmsGateway(IspBillingCommon):
         self.assertEqual(len(self.sim.messages), 4, "errors are not retried")
 
     def test_gateway_down_retried_then_sent_and_email_still_goes(self):
-        sub, invoice = self._subscription()
+        sub, invoice = self._dunning_subscription()
         self.sim.down()
         self.run_ladder("2026-11-13")  # email and SMS
         log = self.env["isp.dunning.log"].search([("invoice_id", "=", invoice.id)])
@@ -229,7 +202,7 @@ class TestSmsGateway(IspBillingCommon):
         self.assertEqual(self.sim.sent_to(NUMBER), [sms.body])
 
     def test_gateway_server_error_gives_up_after_five_runs(self):
-        self._subscription()
+        self._dunning_subscription()
         self.sim.http_error = 503
         self.run_ladder("2026-11-13")
         sms = self.sms_to(NUMBER)
@@ -254,7 +227,7 @@ class TestSmsGateway(IspBillingCommon):
         self.assertEqual(self.outcome(sms), ("pending", False, "101 Success"))
 
     def test_gateway_internal_error_per_recipient_is_retried(self):
-        self._subscription()
+        self._dunning_subscription()
         self.sim.number_status[NUMBER] = 500
         self.run_ladder("2026-11-13")
         self.run_sms_queue()
@@ -268,7 +241,7 @@ class TestSmsGateway(IspBillingCommon):
         self.assertEqual(self.outcome(sms), ("pending", False, "101 Success"))
 
     def test_bad_api_key(self):
-        self._subscription()
+        self._dunning_subscription()
         self.company.isp_sms_at_api_key = "wrong-key"
         self.run_ladder("2026-11-13")
         self.run_sms_queue()
@@ -286,7 +259,7 @@ class TestSmsGateway(IspBillingCommon):
         """Gateway *Odoo SMS*: the SMS goes to IAP as before, never to the
         simulator (IAP is unavailable in tests: Odoo marks it a server error)."""
         self.company.isp_sms_gateway = "odoo"
-        self._subscription()
+        self._dunning_subscription()
         self.run_ladder("2026-11-13")
         self.run_sms_queue()
         sms = self.sms_to(NUMBER)
@@ -305,8 +278,8 @@ class TestSmsGateway(IspBillingCommon):
         self.env["res.lang"]._activate_lang("sw")
         self.env["ir.module.module"]._load_module_terms(["isp_billing"], ["sw"])
         kiswahili = self._customer("Juma Omondi", "+254722000111", lang="sw")
-        sub_sw, invoice_sw = self._subscription(partner=kiswahili)
-        sub_en, invoice_en = self._subscription()
+        sub_sw, invoice_sw = self._dunning_subscription(partner=kiswahili)
+        sub_en, invoice_en = self._dunning_subscription()
         self.run_ladder("2026-11-16")  # due today
         self.assertEqual(
             self.sms_to("+254722000111").body,
@@ -325,7 +298,7 @@ class TestSmsGateway(IspBillingCommon):
         reminder would go to Odoo's IAP, whose token the iap module disables."""
         from odoo.modules.neutralize import get_neutralization_queries  # noqa: PLC0415
 
-        sub, invoice = self._subscription()
+        sub, invoice = self._dunning_subscription()
         self.run_ladder("2026-11-13")
         sms = self.sms_to(NUMBER)
         self.env.flush_all()

@@ -11,7 +11,7 @@ from dateutil.relativedelta import relativedelta
 from lxml import html
 
 from odoo import Command, fields
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
 from .common import IspBillingCommon
 from .page_texts import texts_of
@@ -22,14 +22,7 @@ class TestSubscriberTexts(IspBillingCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="wanjiru",
-            groups="base.group_portal",
-            partner_id=cls.customer.id,
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.portal_user = cls._create_portal_user("wanjiru")
         cls.plan_taxed = cls._isp_plan(
             "10 Mbps Home (taxed)", 2999.0, taxes=cls.excise | cls.vat
         )

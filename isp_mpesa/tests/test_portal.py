@@ -6,7 +6,7 @@ through Odoo's tour runner; the simulator answers the prompt and calls back."""
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import PHONE, IspMpesaCommon
 
@@ -16,14 +16,7 @@ class TestPortalPayment(IspMpesaCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="wanjiru",
-            groups="base.group_portal",
-            partner_id=cls.customer.id,
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.portal_user = cls._create_portal_user("wanjiru")
 
     def setUp(self):
         super().setUp()

@@ -7,7 +7,7 @@ the top-up bought over HTTP and in Chromium, the money against hand figures."""
 from datetime import timedelta
 
 from odoo import fields, http
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
 from .common import IspRadiusCommon
 
@@ -28,14 +28,7 @@ class TestPortalTopup(HttpCase, IspRadiusCommon):
         cls.plan_overage.product_tmpl_id.write(
             {"isp_topup_product_id": cls.topup.id, "isp_topup_gb": 2.0}
         )
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="wanjiru",
-            groups="base.group_portal",
-            partner_id=cls.customer.id,
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.portal_user = cls._create_portal_user("wanjiru")
 
     def _running(self, used_bytes):
         """An active 5 GB subscription (overage 100 per GB) since 3 days ago,
