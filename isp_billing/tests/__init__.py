@@ -18,4 +18,5 @@ from . import test_backend_screens
 from . import test_subscriber_texts
 from . import test_dashboard
 from . import test_template_upgrade
+from . import test_translations
 from . import test_backend_labels

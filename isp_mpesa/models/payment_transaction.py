@@ -448,11 +448,15 @@ class PaymentTransaction(models.Model):
         # M-PESA moves whole shillings: round up (the cents stay as credit).
         amount = math.ceil(self.currency_id.round(self.amount) - 1e-9)
         if not const.MIN_AMOUNT <= amount <= const.MAX_AMOUNT:
+            # Formatted before the call: Odoo's term export (Babel) evaluates
+            # every string token of a translated call, and an f-string there
+            # fails with a NameError that stops the file's export.
+            maximum = f"{const.MAX_AMOUNT:,}"
             raise UserError(
                 self.env._(
                     "M-PESA takes payments between KES %(min)s and KES %(max)s.",
                     min=const.MIN_AMOUNT,
-                    max=f"{const.MAX_AMOUNT:,}",
+                    max=maximum,
                 )
             )
         account_reference = self._mpesa_account_reference()

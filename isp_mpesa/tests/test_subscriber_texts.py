@@ -10,7 +10,7 @@ from datetime import timedelta
 from lxml import html
 
 from odoo import fields
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from odoo.addons.isp_billing.tests.page_texts import english_left, texts_of
 
@@ -22,14 +22,7 @@ class TestPaybillTexts(IspMpesaCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="wanjiru",
-            groups="base.group_portal",
-            partner_id=cls.customer.id,
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.portal_user = cls._create_portal_user("wanjiru")
         cls.plan_taxed = cls._isp_plan(
             "10 Mbps Home (taxed)", 2999.0, taxes=cls.excise | cls.vat
         )
@@ -119,6 +112,56 @@ class TestPaybillTexts(IspMpesaCommon):
         self.authenticate("wanjiru", "wanjiru")
         page = self.url_open(f"/my/subscriptions/{sub.id}").text
         self.assertNotIn("o_isp_pay_instructions", page)
+
+    def _till(self):
+        self.provider.write(
+            {"mpesa_shortcode_type": "till", "mpesa_till_number": "5123456"}
+        )
+
+    def test_till_buy_goods_everywhere(self):
+        """A till (Buy Goods): the till number, no account number (a Buy
+        Goods payment carries none)."""
+        self._till()
+        sub, invoice = self._running()
+        till = "M-PESA Buy Goods, till 5123456"
+        self.assertEqual(sub._isp_payment_instructions(), [till])
+        self.assertEqual(invoice._isp_payment_instructions(), [till])
+        self.authenticate("wanjiru", "wanjiru")
+        page = self.url_open(f"/my/subscriptions/{sub.id}").text
+        self.assertEqual(texts_of(page, "o_isp_pay_instruction"), [till])
+        pdf = " ".join(html.fromstring(self._pdf_html(invoice)).text_content().split())
+        self.assertIn(f"How to pay {till}", pdf)
+        for xmlid in ("invoice", "dunning_reminder", "dunning_overdue"):
+            self.assertIn(
+                f"To pay from your phone: {till}", self._mail_text(xmlid, invoice)
+            )
+        self.assertEqual(
+            self._sms("due", invoice),
+            f"Kenya ISP Ltd: 4,000.67 KSh due today (invoice {invoice.name}). {till}.",
+        )
+        for xmlid in ("reminder", "due", "overdue", "suspended"):
+            self.assertNotIn(sub.account_number, self._sms(xmlid, invoice), xmlid)
+            self.assertLessEqual(len(self._sms(xmlid, invoice)), 160, xmlid)
+
+    def test_till_in_swahili(self):
+        self.env["res.lang"]._activate_lang("sw")
+        self.env["ir.module.module"]._load_module_terms(
+            ["isp_billing", "isp_radius", "isp_mpesa"], ["sw"]
+        )
+        self.customer.lang = "sw"
+        self._till()
+        sub, invoice = self._running()
+        till = "M-PESA Buy Goods, till namba 5123456"
+        self.assertEqual(
+            sub.with_context(lang="sw")._isp_payment_instructions(), [till]
+        )
+        self.assertEqual(
+            self._sms("due", invoice),
+            f"Kenya ISP Ltd: 4,000.67 KSh inadaiwa leo (ankara {invoice.name}). "
+            f"{till}.",
+        )
+        for xmlid in ("reminder", "due", "overdue", "suspended"):
+            self.assertLessEqual(len(self._sms(xmlid, invoice)), 160, xmlid)
 
     def test_swahili_page_mails_and_sms(self):
         """The customer reads Swahili: the portal page, the e-mails, the PDF
