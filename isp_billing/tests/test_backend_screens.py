@@ -2,7 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The staff screens' figures: monthly recurring totals, the balance and
 overdue amounts of subscriptions and customers with their *Balance* buttons,
-and *Promise to pay* refused over RPC once used in the period."""
+*Promise to pay* refused over RPC once used in the period, and the
+subscriptions' filters (overdue, unpaid, auto-pay, promise running, slowed
+down, suspended for non-payment)."""
 
 from freezegun import freeze_time
 from lxml import etree
@@ -11,6 +13,7 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import Form, HttpCase, JsonRpcException, tagged
 from odoo.tools import mute_logger
+from odoo.tools.safe_eval import safe_eval
 
 from .common import IspBillingCommon
 
@@ -195,3 +198,68 @@ class TestBackendScreens(IspBillingCommon, HttpCase):
         sub.invalidate_recordset()
         self.assertEqual(sub.promise_until, until)
         self.assertEqual(len(sub.event_ids), events)
+
+    def test_each_staff_filter_finds_its_subscriptions(self):
+        """The subscriptions' search filters, evaluated as the web client
+        does (their domains from the search view): overdue, unpaid,
+        auto-pay, promise to pay running, slowed down, suspended for
+        non-payment; each finds its subscription and not the others."""
+        today = self.d("2026-12-10")
+        plain = self._active_subscription(self.plan_home, self.d("2026-12-01"))
+        late = self._active_subscription(
+            self.plan_home, self.d("2026-11-01"), partner=self.customer_2
+        )
+        with freeze_time("2026-11-01"):
+            self._bill(late, self.d("2026-11-01"))  # due 1 November, unpaid
+        provider = (
+            self.env.ref("payment.payment_provider_demo")
+            .sudo()
+            .copy({"company_id": self.company.id, "state": "test", "name": "Card"})
+        )
+        token = (
+            self.env["payment.token"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": self.env.ref(
+                        "payment_demo.payment_method_demo"
+                    ).id,
+                    "partner_id": self.customer.id,
+                    "payment_details": "4242",
+                    "provider_ref": "demo-done",
+                }
+            )
+        )
+        autopay = self._active_subscription(self.plan_home, self.d("2026-12-01"))
+        autopay.write({"autopay": True, "autopay_token_id": token.id})
+        promise = self._active_subscription(self.plan_home, self.d("2026-12-01"))
+        promise.promise_until = self.d("2026-12-12")
+        slowed = self._active_subscription(self.plan_home, self.d("2026-12-01"))
+        slowed.throttled = True
+        cut = self._active_subscription(self.plan_home, self.d("2026-12-01"))
+        cut.action_suspend("Unpaid invoice", kind="nonpayment")
+        manual = self._active_subscription(self.plan_home, self.d("2026-12-01"))
+        manual.action_suspend("Customer away")
+        subs = plain | late | autopay | promise | slowed | cut | manual
+
+        Sub = self.env["isp.subscription"]
+        arch = etree.fromstring(
+            Sub.get_views([(False, "search")])["views"]["search"]["arch"]
+        )
+        expected = {
+            "overdue": late,
+            "unpaid": late,
+            "autopay": autopay,
+            "promise_running": promise,
+            "throttled": slowed,
+            "suspended_nonpayment": cut,
+        }
+        with freeze_time(today):
+            for name, subscription in expected.items():
+                [node] = arch.xpath(f"//filter[@name='{name}']")
+                domain = safe_eval(node.get("domain"), {"context_today": lambda: today})
+                with self.subTest(filter=name):
+                    self.assertEqual(
+                        Sub.search([("id", "in", subs.ids), *domain]), subscription
+                    )
