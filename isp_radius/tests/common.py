@@ -55,6 +55,9 @@ def radius_services_module():
     return radius_services
 
 
+COA_SECRET = "nas-coa-secret"
+
+
 class IspRadiusCommon(IspBillingCommon):
     @classmethod
     def setUpClass(cls):
@@ -186,3 +189,22 @@ class IspRadiusCommon(IspBillingCommon):
 
     def _add_line(self, sub, product):
         sub.line_ids = [Command.create({"product_id": product.id})]
+
+    def _start_nas(self, name):
+        """A NAS simulator taking CoA / Disconnect on 127.0.0.1 for this test
+        (``self.nas``, stopped at the end), and its NAS record ``name`` in the
+        company, with the simulator's port and ``COA_SECRET``."""
+        simulator = nas_simulator_module().NasSimulator(coa_secret=COA_SECRET)
+        simulator.run_in_thread()
+        self.addCleanup(simulator.stop)
+        self.nas = simulator
+        return self.env["isp.radius.nas"].create(
+            {
+                "name": name,
+                "ip_address": "127.0.0.1",
+                "secret": COA_SECRET,
+                "nas_type": "mikrotik",
+                "coa_port": simulator.coa_port,
+                "company_id": self.company.id,
+            }
+        )

@@ -2,9 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.tests import tagged
 
-from .common import IspRadiusCommon, nas_simulator_module
-
-COA_SECRET = "nas-coa-secret"
+from .common import IspRadiusCommon
 
 
 @tagged("post_install", "-at_install")
@@ -16,20 +14,7 @@ class TestCoa(IspRadiusCommon):
 
     def setUp(self):
         super().setUp()
-        simulator = nas_simulator_module().NasSimulator(coa_secret=COA_SECRET)
-        simulator.run_in_thread()
-        self.addCleanup(simulator.stop)
-        self.nas = simulator
-        self.nas_record = self.env["isp.radius.nas"].create(
-            {
-                "name": "Nairobi BRAS",
-                "ip_address": "127.0.0.1",
-                "secret": COA_SECRET,
-                "nas_type": "mikrotik",
-                "coa_port": simulator.coa_port,
-                "company_id": self.company.id,
-            }
-        )
+        self.nas_record = self._start_nas("Nairobi BRAS")
 
     def _online(self, plan, **vals):
         sub = self._provisioned(plan, **vals)

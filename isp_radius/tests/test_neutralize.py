@@ -5,9 +5,7 @@ from pyrad import packet
 from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import tagged
 
-from .common import IspRadiusCommon, nas_simulator_module
-
-COA_SECRET = "nas-coa-secret"
+from .common import IspRadiusCommon
 
 
 @tagged("post_install", "-at_install")
@@ -15,21 +13,9 @@ class TestNeutralize(IspRadiusCommon):
     """A neutralised copy of the database never reaches the live network."""
 
     def test_neutralised_database_sends_nothing(self):
-        simulator = nas_simulator_module().NasSimulator(coa_secret=COA_SECRET)
-        simulator.run_in_thread()
-        self.addCleanup(simulator.stop)
-        nas = self.env["isp.radius.nas"].create(
-            {
-                "name": "Live BRAS",
-                "ip_address": "127.0.0.1",
-                "secret": COA_SECRET,
-                "nas_type": "mikrotik",
-                "coa_port": simulator.coa_port,
-                "company_id": self.company.id,
-            }
-        )
+        nas = self._start_nas("Live BRAS")
         sub = self._provisioned(self.plan_home)
-        session = simulator.login(sub.radius_username, sub.radius_password)
+        session = self.nas.login(sub.radius_username, sub.radius_password)
         before = self.radius_rows(sub.radius_username)
         sub.action_suspend("Unpaid, before the copy")  # pending in the copy
 
@@ -57,5 +43,5 @@ class TestNeutralize(IspRadiusCommon):
             ("disabled", ""),
         )
         self.assertEqual(self.radius_rows(sub.radius_username), before)
-        self.assertFalse(simulator.received)
-        self.assertIn(session.session_id, simulator.sessions)
+        self.assertFalse(self.nas.received)
+        self.assertIn(session.session_id, self.nas.sessions)

@@ -7,9 +7,8 @@ from pyrad import packet
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import IspRadiusCommon, nas_simulator_module
+from .common import IspRadiusCommon
 
-COA_SECRET = "nas-coa-secret"
 DOWN_DSN = "host=127.0.0.1 port=9 dbname=radius connect_timeout=2"
 LOGGERS = (
     "odoo.addons.isp_radius.models.isp_subscription",
@@ -29,20 +28,7 @@ class TestOutbox(IspRadiusCommon):
 
     def setUp(self):
         super().setUp()
-        simulator = nas_simulator_module().NasSimulator(coa_secret=COA_SECRET)
-        simulator.run_in_thread()
-        self.addCleanup(simulator.stop)
-        self.nas = simulator
-        self.env["isp.radius.nas"].create(
-            {
-                "name": "Outbox BRAS",
-                "ip_address": "127.0.0.1",
-                "secret": COA_SECRET,
-                "nas_type": "mikrotik",
-                "coa_port": simulator.coa_port,
-                "company_id": self.company.id,
-            }
-        )
+        self._start_nas("Outbox BRAS")
         self.Outbox = self.env["isp.radius.outbox"]
 
     def _outbox(self, sub):
