@@ -32,6 +32,12 @@ set -euo pipefail
 
 : "${DB_HOST:=db}" "${DB_PORT:=5432}" "${DB_USER:=odoo}" "${DB_PASSWORD:=odoo}"
 : "${ISP_DB_NAME:=isp_demo}" "${ISP_REPO:=/mnt/extra-addons}"
+# The stack's services (docker-compose.yml sets the same values).
+: "${ISP_BASE_URL:=http://localhost:8069}" "${ISP_CALLBACK_URL:=http://odoo:8069}"
+: "${ISP_DARAJA_URL:=http://daraja:8070}" "${ISP_SMS_URL:=http://sms:8071}"
+: "${ISP_RADIUS_DSN:=host=db port=5432 dbname=radius user=odoo password=odoo}"
+: "${ISP_NAS_URL:=http://nas:8075}" "${ISP_NAS_IP:=172.30.57.10}"
+: "${ISP_NAS_COA_PORT:=3799}" "${ISP_RADIUS_SECRET:=demo-nas-secret}"
 export PGHOST="$DB_HOST" PGPORT="$DB_PORT" PGUSER="$DB_USER" PGPASSWORD="$DB_PASSWORD"
 
 odoo_db_args=(

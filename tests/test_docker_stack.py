@@ -95,6 +95,12 @@ def test_init_builds_with_tests_serve_and_every_addon(compose):
         "--radius-secret": "ISP_RADIUS_SECRET",
     }
     assert set(options.values()) <= set(env)
+    # init.sh's own defaults (for a service started without the compose
+    # file's environment) are the compose file's values.
+    defaults = dict(re.findall(r'"\$\{(ISP_[A-Z_]+):=([^}]*)\}"', init))
+    assert set(options.values()) <= set(defaults)
+    for name in options.values():
+        assert defaults[name] == _default(str(env[name])), name
     # tests/serve accepts each of them
     serve = (harness.TESTS_DIR / "serve").read_text()
     for option in options:
