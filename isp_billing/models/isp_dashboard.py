@@ -236,8 +236,9 @@ class IspDashboard(models.AbstractModel):
             domain.append((f"{prefix}plan_id", "=", flt["plan"].id))
         return domain
 
-    def _dashboard_action(self, name, model, domain, view=None):
-        """The window action of a tile: the list of exactly ``domain``."""
+    def _dashboard_action(self, name, model, domain, view=None, context=None):
+        """The window action of a tile: the list of exactly ``domain``
+        (``context``: what the model needs to read them, e.g. a date)."""
         view_id = self.env.ref(view).id if view else False
         return {
             "type": "ir.actions.act_window",
@@ -245,7 +246,7 @@ class IspDashboard(models.AbstractModel):
             "res_model": model,
             "domain": domain,
             "views": [[view_id, "list"], [False, "form"]],
-            "context": {"create": False},
+            "context": {**(context or {}), "create": False},
             "target": "current",
         }
 
@@ -261,13 +262,15 @@ class IspDashboard(models.AbstractModel):
         alert=False,
         by_plan=True,
         view=None,
+        context=None,
     ):
         """A tile counting the records of ``domain``.
 
         ``alert``: a count above zero is work to do (shown in red); ``by_plan``:
         the plan filter applies; ``section``: the group of tiles it is shown in
-        (subscribers, money, work, network)."""
-        count = self.env[model].search_count(domain)
+        (subscribers, money, work, network); ``context``: what the model needs
+        to read the records (also given to the action)."""
+        count = self.env[model].with_context(**(context or {})).search_count(domain)
         return {
             "key": key,
             "title": title,
@@ -277,20 +280,24 @@ class IspDashboard(models.AbstractModel):
             "display": formatLang(self.env, count, digits=0),
             "amount": None,
             "amount_display": "",
+            "detail": "",
             "help": definition,
             "alert": bool(alert and count),
             "by_plan": by_plan,
-            "action": self._dashboard_action(title, model, domain, view=view),
+            "action": self._dashboard_action(
+                title, model, domain, view=view, context=context
+            ),
         }
 
-    def _dashboard_amounts(self, model, domain, field, currency_of="company_id"):
+    def _dashboard_amounts(
+        self, model, domain, field, currency_of="company_id", context=None
+    ):
         """``{currency: sum of field}`` over the records of ``domain``, grouped
         by the currency of ``currency_of`` (a company: its currency; else a
         currency field)."""
         totals = defaultdict(float)
-        for group, amount in self.env[model]._read_group(
-            domain, [currency_of], [f"{field}:sum"]
-        ):
+        Model = self.env[model].with_context(**(context or {}))
+        for group, amount in Model._read_group(domain, [currency_of], [f"{field}:sum"]):
             currency = group.currency_id if group._name == "res.company" else group
             currency = currency or self.env.company.currency_id
             totals[currency] += amount
@@ -307,6 +314,13 @@ class IspDashboard(models.AbstractModel):
             formatLang(self.env, amount, currency_obj=currency)
             for currency, amount in sorted(amounts.items(), key=lambda i: i[0].name)
         )
+        tile["detail"] = tile["amount_display"]
+        return tile
+
+    def _dashboard_amount_first(self, tile, detail):
+        """Show the tile's amount as its figure, ``detail`` under it (e.g.
+        the number of records counted)."""
+        tile["display"], tile["detail"] = tile["amount_display"], detail
         return tile
 
     def _dashboard_overdue_tile(self, flt):
