@@ -221,6 +221,34 @@ class IspBillingCommon(AccountTestInvoicingCommon):
         move.action_post()
         return move
 
+    def _demo_provider(self):
+        """The company's card-like provider: Odoo's demo provider
+        (payment_demo, test mode), copied into the company if it has none."""
+        return self.env["payment.provider"].sudo().search(
+            [("code", "=", "demo"), ("company_id", "=", self.company.id)], limit=1
+        ) or self.env.ref("payment.payment_provider_demo").sudo().copy(
+            {"company_id": self.company.id, "state": "test", "name": "Card (test)"}
+        )
+
+    def _demo_card(self, partner=None):
+        """A saved card of :meth:`_demo_provider` of ``partner`` (the
+        customer by default)."""
+        return (
+            self.env["payment.token"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": self._demo_provider().id,
+                    "payment_method_id": self.env.ref(
+                        "payment_demo.payment_method_demo"
+                    ).id,
+                    "partner_id": (partner or self.customer).id,
+                    "payment_details": "4242",
+                    "provider_ref": "demo-card",
+                }
+            )
+        )
+
     @classmethod
     def _isp_product(cls, name, price, taxes=None, **vals):
         return (

@@ -211,26 +211,7 @@ class TestBackendScreens(IspBillingCommon, HttpCase):
         )
         with freeze_time("2026-11-01"):
             self._bill(late, self.d("2026-11-01"))  # due 1 November, unpaid
-        provider = (
-            self.env.ref("payment.payment_provider_demo")
-            .sudo()
-            .copy({"company_id": self.company.id, "state": "test", "name": "Card"})
-        )
-        token = (
-            self.env["payment.token"]
-            .sudo()
-            .create(
-                {
-                    "provider_id": provider.id,
-                    "payment_method_id": self.env.ref(
-                        "payment_demo.payment_method_demo"
-                    ).id,
-                    "partner_id": self.customer.id,
-                    "payment_details": "4242",
-                    "provider_ref": "demo-done",
-                }
-            )
-        )
+        token = self._demo_card()
         autopay = self._active_subscription(self.plan_home, self.d("2026-12-01"))
         autopay.write({"autopay": True, "autopay_token_id": token.id})
         promise = self._active_subscription(self.plan_home, self.d("2026-12-01"))

@@ -313,32 +313,9 @@ class TestPortal(IspBillingCommon, HttpCase):
         self.start_tour("/my/subscriptions", "isp_billing_portal_pay", login="wanjiru")
         self.assertEqual(invoice.amount_residual, 2999.0)
 
-    def _card(self, partner=None):
-        """A saved card of Odoo's demo provider (payment_demo, test databases)."""
-        provider = self.env["payment.provider"].sudo().search(
-            [("code", "=", "demo"), ("company_id", "=", self.company.id)], limit=1
-        ) or self.env.ref("payment.payment_provider_demo").sudo().copy(
-            {"company_id": self.company.id, "state": "test", "name": "Card (test)"}
-        )
-        return (
-            self.env["payment.token"]
-            .sudo()
-            .create(
-                {
-                    "provider_id": provider.id,
-                    "payment_method_id": self.env.ref(
-                        "payment_demo.payment_method_demo"
-                    ).id,
-                    "partner_id": (partner or self.customer).id,
-                    "payment_details": "4242",
-                    "provider_ref": "demo-card",
-                }
-            )
-        )
-
     def test_tour_autopay_on_and_off(self):
         sub, invoice = self._running()
-        card = self._card()
+        card = self._demo_card()
         self.start_tour(
             f"/my/subscriptions/{sub.id}", "isp_billing_portal_autopay", login="wanjiru"
         )
@@ -348,7 +325,7 @@ class TestPortal(IspBillingCommon, HttpCase):
 
     def test_autopay_with_another_customers_card_is_refused(self):
         sub, invoice = self._running()
-        foreign = self._card(partner=self.customer_2)
+        foreign = self._demo_card(partner=self.customer_2)
         self.authenticate("wanjiru", "wanjiru")
         response = self.url_open(
             f"/my/subscriptions/{sub.id}/autopay",
@@ -357,7 +334,7 @@ class TestPortal(IspBillingCommon, HttpCase):
         self.assertTrue(response.url.endswith("/my"), response.url)
         sub.invalidate_recordset()
         self.assertFalse(sub.autopay)
-        own = self._card()
+        own = self._demo_card()
         response = self.url_open(
             f"/my/subscriptions/{sub.id}/autopay",
             data={"token_id": own.id, "csrf_token": http.Request.csrf_token(self)},

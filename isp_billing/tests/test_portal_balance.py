@@ -50,13 +50,6 @@ class TestPortalBalance(IspBillingCommon, HttpCase):
         self.assertTrue(payment.move_id, "a payment with its journal entry")
         return payment
 
-    def _demo_provider(self):
-        return self.env["payment.provider"].sudo().search(
-            [("code", "=", "demo"), ("company_id", "=", self.company.id)], limit=1
-        ) or self.env.ref("payment.payment_provider_demo").sudo().copy(
-            {"company_id": self.company.id, "state": "test", "name": "Card (test)"}
-        )
-
     def test_one_balance_page_statement_pay_now(self):
         """By hand: invoices 4,000.67 + 8,001.34 = 12,002.01; minus a credit
         note of 1,029.37 = 10,972.64; minus 500.00 paid on account (not
