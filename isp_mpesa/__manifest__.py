@@ -5,7 +5,7 @@
     "summary": "M-PESA (Daraja) payments for ISP subscribers: STK push from the "
     "portal and the backend, paybill matching by account number, exactly once",
     "description": " ",  # non-empty: the README is Markdown, not for docutils
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Payment Providers",
     "author": "ISP Billing Suite contributors",
     "website": "https://github.com/isp-billing-suite/isp-billing",
