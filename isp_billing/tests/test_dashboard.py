@@ -104,7 +104,9 @@ class TestDashboard(IspBillingCommon, HttpCase):
         action = tile["action"]
         self.assertEqual(action["type"], "ir.actions.act_window")
         Model = self.env[action["res_model"]].with_user(user)
-        Model = Model.with_context(allowed_company_ids=(companies or self.company).ids)
+        Model = Model.with_context(
+            **action["context"], allowed_company_ids=(companies or self.company).ids
+        )
         with freeze_time(TODAY):
             found = Model.search_count(action["domain"])
         self.assertEqual(found, tile["value"], f"{tile['key']}: list vs tile")
