@@ -3,7 +3,7 @@
 {
     "name": "ISP Billing",
     "summary": "Service plans, subscriptions and exact recurring billing for ISPs",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Accounting/Accounting",
     "author": "ISP Billing Suite contributors",
     "website": "https://github.com/isp-billing-suite/isp-billing",
@@ -25,6 +25,7 @@
         "security/isp_billing_groups.xml",
         "security/ir.model.access.csv",
         "security/isp_billing_security.xml",
+        "security/isp_report_aging_security.xml",
         "data/ir_sequence_data.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
@@ -45,13 +46,18 @@
         "wizards/isp_subscription_state_views.xml",
         "views/portal_templates.xml",
         "views/isp_dashboard_views.xml",
+        "report/isp_report_aging_views.xml",
+        "report/isp_report_aging_templates.xml",
+        "report/isp_report_collections_views.xml",
         # menus last: they reference the actions above
         "views/isp_billing_menus.xml",
+        "report/isp_report_aging_menus.xml",
     ],
     "demo": [
         "demo/product_demo.xml",
         "demo/res_partner_demo.xml",
         "demo/isp_subscription_demo.xml",
+        "demo/res_users_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
@@ -61,6 +67,7 @@
             "isp_billing/static/tests/tours/*.js",
         ],
     },
+    "post_init_hook": "post_init_hook",
     "application": True,
     "installable": True,
 }

@@ -97,6 +97,15 @@ ALLOWED = {
         "the ISP app's landing dashboard: reads figures, writes nothing; ISP "
         "staff only (isp_billing/README.md: Dashboard)",
     ),
+    **{
+        ("isp.report.aging.wizard", method): (
+            ACCOUNTING,
+            "the receivables aging as of a date (list or PDF): reads, writes "
+            "nothing; accounting roles (isp_billing/README.md: Collections and "
+            "aging definitions)",
+        )
+        for method in ("action_open", "action_print")
+    },
     ("res.config.settings", "action_isp_radius_reconcile"): (
         {"isp_manager"},
         "an ISP manager may re-sync FreeRADIUS with Odoo (isp_radius/README.md)",
@@ -303,6 +312,7 @@ def world(odoo_registry, isp_test_db):
                 {"invoice_ids": [(6, 0, invoice[:1].ids)]}
             ),
             "res.config.settings": env["res.config.settings"].create({}),
+            "isp.report.aging.wizard": env["isp.report.aging.wizard"].create({}),
             "sms.sms": env["sms.sms"].create(
                 {"number": "+254700000001", "body": "rights suite", "state": "error"}
             ),

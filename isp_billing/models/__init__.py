@@ -15,6 +15,7 @@ from . import isp_subscription_subscriber_texts
 from . import isp_billing_run
 from . import isp_subscription_line
 from . import isp_subscription_event
+from . import isp_subscription_event_promise
 from . import isp_subscription_period
 from . import account_move
 from . import account_move_line
@@ -25,6 +26,8 @@ from . import isp_dunning_log
 from . import mail_template
 from . import isp_autopay_attempt
 from . import res_company_autopay
+from . import res_company_inalterability
+from . import account_chart_template
 from . import sms_sms
 from . import payment_transaction
 from . import isp_dashboard

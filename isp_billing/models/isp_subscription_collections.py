@@ -219,7 +219,7 @@ class IspSubscription(models.Model):
                 sub.promise_reactivated = True
             else:
                 sub.message_post(body=text, subtype_xmlid="mail.mt_note")
-            sub._log_event("promise", reason=text)
+            sub._log_event("promise", reason=text, promise_until=until)
         return True
 
     # ------------------------------------------------------------------

@@ -20,3 +20,6 @@ from . import test_dashboard
 from . import test_template_upgrade
 from . import test_translations
 from . import test_backend_labels
+from . import test_report_aging
+from . import test_invoice_inalterability
+from . import test_report_collections

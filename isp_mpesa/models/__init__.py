@@ -6,3 +6,4 @@ from . import account_move
 from . import isp_subscription
 from . import isp_subscription_paybill
 from . import isp_dashboard
+from . import isp_report_collections_payment

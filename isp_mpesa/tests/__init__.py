@@ -6,3 +6,4 @@ from . import test_subscription_buttons
 from . import test_subscriber_texts
 from . import test_dashboard
 from . import test_spelling
+from . import test_collections_channel

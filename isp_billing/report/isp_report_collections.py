@@ -1,0 +1,269 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Collections figures over a period (README, *Collections and aging
+definitions*): days sales outstanding, share of invoices paid by their due
+date, days-to-pay distribution, money by channel, promise-to-pay kept rate,
+suspensions and reconnections per month, auto-pay success rate.
+
+Each ``_prepare_*`` computes without writing, in the user's allowed
+companies, after checking the caller may read receivables (the dashboard
+and the reports call them)."""
+
+from statistics import median
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+from odoo.tools import SQL
+
+from ..const import OPEN_ITEMS_GROUPS
+
+
+class IspReportCollections(models.AbstractModel):
+    _name = "isp.report.collections"
+    _description = "ISP collections figures (service)"
+
+    @api.model
+    def _check_collections_access(self):
+        user = self.env.user
+        if not self.env.su and not any(user.has_group(g) for g in OPEN_ITEMS_GROUPS):
+            raise AccessError(
+                self.env._(
+                    "Only accounting users may see collections figures (%(user)s).",
+                    user=user.name,
+                )
+            )
+
+    @api.model
+    def _period(self, date_from, date_to):
+        # the figures read tables in SQL: write what the ORM still holds
+        self.env.flush_all()
+        return fields.Date.to_date(date_from), fields.Date.to_date(date_to)
+
+    @api.model
+    def _rate(self, part, whole):
+        return round(part / whole, 4) if whole else None
+
+    @api.model
+    def _prepare_dso(self, date_from, date_to):
+        """Days sales outstanding per currency: receivables at the end of
+        ``date_to`` (the aging's total, net of credits) over the period's
+        invoiced amount (customer invoices minus credit notes, taxes
+        included, by accounting date), times the period's days. ``{currency
+        id: {"receivable", "invoiced", "days", "dso"}}``; ``dso`` is None
+        without sales."""
+        self._check_collections_access()
+        date_from, date_to = self._period(date_from, date_to)
+        days = (date_to - date_from).days + 1
+        receivable = {
+            row["currency_id"]: row["amount_residual"]
+            for row in self.env["isp.report.aging"]._prepare_aging(
+                date_to, groupby=("currency_id",)
+            )
+        }
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT currency_id,
+                       SUM(CASE WHEN move_type = 'out_invoice' THEN amount_total
+                                ELSE -amount_total END)
+                  FROM account_move
+                 WHERE move_type IN ('out_invoice', 'out_refund')
+                   AND state = 'posted'
+                   AND company_id IN %s
+                   AND date BETWEEN %s AND %s
+                 GROUP BY currency_id
+                """,
+                tuple(self.env.companies.ids),
+                date_from,
+                date_to,
+            )
+        )
+        invoiced = dict(rows)
+        result = {}
+        for currency_id in set(receivable) | set(invoiced):
+            currency = self.env["res.currency"].browse(currency_id)
+            rec = currency.round(receivable.get(currency_id, 0.0))
+            sales = currency.round(invoiced.get(currency_id, 0.0))
+            result[currency_id] = {
+                "receivable": rec,
+                "invoiced": sales,
+                "days": days,
+                "dso": round(rec / sales * days, 1) if sales > 0 else None,
+            }
+        return result
+
+    @api.model
+    def _invoices_due(self, date_from, date_to):
+        Invoice = self.env["isp.report.collections.invoice"]
+        return Invoice.search_fetch(
+            [("date_due", ">=", date_from), ("date_due", "<=", date_to)],
+            ["date_due", "date_paid", "paid_on_time"],
+        )
+
+    @api.model
+    def _prepare_paid_on_time(self, date_from, date_to):
+        """Share of the customer invoices due in the period (posted, not
+        reversed) that were settled by the end of their due date: ``{"due",
+        "on_time", "rate"}``."""
+        self._check_collections_access()
+        invoices = self._invoices_due(*self._period(date_from, date_to))
+        on_time = len(invoices.filtered("paid_on_time"))
+        return {
+            "due": len(invoices),
+            "on_time": on_time,
+            "rate": self._rate(on_time, len(invoices)),
+        }
+
+    @api.model
+    def _prepare_days_to_pay(self, date_from, date_to):
+        """Days from invoice date to settlement of the customer invoices
+        settled in the period: count per range (``DAYS_TO_PAY_BUCKETS``
+        but *not paid*), mean and median. ``{"count", "buckets", "mean",
+        "median"}``."""
+        self._check_collections_access()
+        date_from, date_to = self._period(date_from, date_to)
+        invoices = self.env["isp.report.collections.invoice"].search_fetch(
+            [("date_paid", ">=", date_from), ("date_paid", "<=", date_to)],
+            ["days_to_pay", "days_to_pay_bucket"],
+        )
+        Invoice = self.env["isp.report.collections.invoice"]
+        buckets = {
+            key: 0
+            for key, _label in Invoice._fields["days_to_pay_bucket"].selection
+            if key != "unpaid"
+        }
+        for invoice in invoices:
+            buckets[invoice.days_to_pay_bucket] += 1
+        days = invoices.mapped("days_to_pay")
+        return {
+            "count": len(invoices),
+            "buckets": buckets,
+            "mean": round(sum(days) / len(days), 1) if days else None,
+            "median": median(days) if days else None,
+        }
+
+    @api.model
+    def _prepare_money_by_channel(self, date_from, date_to):
+        """Customer payments received in the period (posted, by payment
+        date) per currency and channel, with each channel's share of the
+        currency's total: ``{currency id: {"total", "amounts": {channel:
+        amount}, "shares": {channel: share}}}``."""
+        self._check_collections_access()
+        date_from, date_to = self._period(date_from, date_to)
+        Payment = self.env["isp.report.collections.payment"]
+        channels = [key for key, _label in Payment._fields["channel"].selection]
+        result = {}
+        for currency, channel, amount in Payment._read_group(
+            [("date", ">=", date_from), ("date", "<=", date_to)],
+            ["currency_id", "channel"],
+            ["amount:sum"],
+        ):
+            entry = result.setdefault(
+                currency.id, {"amounts": dict.fromkeys(channels, 0.0)}
+            )
+            entry["amounts"][channel] = currency.round(amount)
+        for currency_id, entry in result.items():
+            currency = self.env["res.currency"].browse(currency_id)
+            entry["total"] = total = currency.round(sum(entry["amounts"].values()))
+            entry["shares"] = {
+                channel: self._rate(amount, total)
+                for channel, amount in entry["amounts"].items()
+            }
+        return result
+
+    @api.model
+    def _prepare_promise_kept(self, date_from, date_to, date_at=None):
+        """Promises to pay made in the period and ended before ``date_at``
+        (default today): a promise covers the subscription's customer
+        invoices open on the promise day and due by its last day
+        (``promise_until``); it is kept when all of them were settled by
+        the end of that day. Promises that covered nothing do not count.
+        ``{"promises", "kept", "rate"}``."""
+        self._check_collections_access()
+        date_from, date_to = self._period(date_from, date_to)
+        date_at = fields.Date.to_date(date_at) or fields.Date.context_today(self)
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT event.id,
+                       bool_and(inv.date_paid IS NOT NULL
+                                AND inv.date_paid <= event.promise_until)
+                  FROM isp_subscription_event event
+                  JOIN account_move_line line
+                    ON line.isp_subscription_id = event.subscription_id
+                  JOIN isp_report_collections_invoice inv
+                    ON inv.move_id = line.move_id
+                 WHERE event.event_type = 'promise'
+                   AND event.company_id IN %(companies)s
+                   AND event.event_date BETWEEN %(date_from)s AND %(date_to)s
+                   AND event.promise_until < %(date_at)s
+                   AND inv.invoice_date <= event.event_date
+                   AND inv.date_due <= event.promise_until
+                   AND (inv.date_paid IS NULL OR inv.date_paid >= event.event_date)
+                 GROUP BY event.id
+                """,
+                companies=tuple(self.env.companies.ids),
+                date_from=date_from,
+                date_to=date_to,
+                date_at=date_at,
+            )
+        )
+        kept = sum(1 for _id, ok in rows if ok)
+        return {
+            "promises": len(rows),
+            "kept": kept,
+            "rate": self._rate(kept, len(rows)),
+        }
+
+    @api.model
+    def _prepare_suspensions(self, date_from, date_to):
+        """Suspensions and reconnections (reactivations) per month of the
+        event log, by event date: ``[{"month": first day, "suspensions",
+        "reconnections"}]``, months without either left out."""
+        self._check_collections_access()
+        date_from, date_to = self._period(date_from, date_to)
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT date_trunc('month', event_date)::date,
+                       COUNT(*) FILTER (WHERE event_type = 'suspension'),
+                       COUNT(*) FILTER (WHERE event_type = 'reactivation')
+                  FROM isp_subscription_event
+                 WHERE event_type IN ('suspension', 'reactivation')
+                   AND company_id IN %s
+                   AND event_date BETWEEN %s AND %s
+                 GROUP BY 1
+                 ORDER BY 1
+                """,
+                tuple(self.env.companies.ids),
+                date_from,
+                date_to,
+            )
+        )
+        return [
+            {"month": month, "suspensions": susp, "reconnections": recon}
+            for month, susp, recon in rows
+        ]
+
+    @api.model
+    def _prepare_autopay(self, date_from, date_to):
+        """Auto-pay attempts scheduled in the period that ended (paid or
+        failed; *not needed* and pending ones left out): ``{"attempts",
+        "done", "rate"}``."""
+        self._check_collections_access()
+        date_from, date_to = self._period(date_from, date_to)
+        [(attempts, done)] = self.env.execute_query(
+            SQL(
+                """
+                SELECT COUNT(*), COUNT(*) FILTER (WHERE state = 'done')
+                  FROM isp_autopay_attempt
+                 WHERE state IN ('done', 'failed')
+                   AND company_id IN %s
+                   AND scheduled_date BETWEEN %s AND %s
+                """,
+                tuple(self.env.companies.ids),
+                date_from,
+                date_to,
+            )
+        )
+        return {"attempts": attempts, "done": done, "rate": self._rate(done, attempts)}
