@@ -17,7 +17,7 @@ class IspCollectionsCommon(IspBillingCommon):
     """April 2026. Customer A (subscription S): I1 1,000 of 25/03 due 05/04
     paid 03/04 (bank); I2 2,000 of 01/04 due 10/04 paid 15/04 (cash); I3
     3,000 of 05/04 due 20/04 unpaid; I4 600 of 10/04 due 25/04 paid 12/04
-    (bank); credit note R1 500 of 20/04, open. Customer B: I5 400 of 01/02
+    (bank); credit note R1 500 of 20/04, open. Customer B: I5 500 of 01/02
     due 15/02 paid 02/04 (bank); I6 800 of 08/04 due 18/04 paid 18/04 by
     card (a payment provider's transaction)."""
 
@@ -45,7 +45,7 @@ class IspCollectionsCommon(IspBillingCommon):
         cls.i3 = cls._invoice(A, "2026-04-05", "2026-04-20", 3000)
         cls.i4 = cls._invoice(A, "2026-04-10", "2026-04-25", 600)
         cls.r1 = cls._invoice(A, "2026-04-20", "2026-04-20", 500, "out_refund")
-        cls.i5 = cls._invoice(B, "2026-02-01", "2026-02-15", 400)
+        cls.i5 = cls._invoice(B, "2026-02-01", "2026-02-15", 500)
         cls.i6 = cls._invoice(B, "2026-04-08", "2026-04-18", 800)
         cls._pay(cls.i1, "2026-04-03", cls.bank)
         cls._pay(cls.i2, "2026-04-15", cls.cash)
@@ -165,20 +165,20 @@ class TestReportCollections(IspCollectionsCommon):
         )
 
     def test_money_by_channel(self):
-        """April: bank 1,000 + 600 + 400 = 2,000, cash (manual) 2,000, card
-        800: 4,800."""
+        """April: bank 1,000 + 600 + 500 = 2,100, cash (manual) 2,000, card
+        800: 4,900."""
         result = self.service._prepare_money_by_channel("2026-04-01", "2026-04-30")
         entry = result[self.kes.id]
-        self.assertEqual(entry["total"], 4800.0)
+        self.assertEqual(entry["total"], 4900.0)
         self.assertEqual(
             {k: entry["amounts"][k] for k in ("bank", "manual", "card")},
-            {"bank": 2000.0, "manual": 2000.0, "card": 800.0},
+            {"bank": 2100.0, "manual": 2000.0, "card": 800.0},
         )
         self.assertEqual(
             {k: entry["shares"][k] for k in ("bank", "manual", "card")},
-            {"bank": 0.4167, "manual": 0.4167, "card": 0.1667},
+            {"bank": 0.4286, "manual": 0.4082, "card": 0.1633},
         )
-        self.assertEqual(sum(entry["amounts"].values()), 4800.0)
+        self.assertEqual(sum(entry["amounts"].values()), 4900.0)
         row = self.env["isp.report.collections.payment"].search(
             [("payment_id", "=", self.card_payment.id)]
         )
