@@ -189,10 +189,10 @@ class IspBillingCommon(AccountTestInvoicingCommon):
         self.assertEqual(invoice.invoice_date_due, self.d("2026-11-16"))
         return sub, invoice
 
-    def _isp_document(self, move_type, day, amount, subscription, **vals):
+    def _isp_document(self, move_type, day, amount, subscription, post=True, **vals):
         """A posted invoice or credit note (``move_type``) of the customer
-        dated ``day``, one untaxed line of ``amount`` for ``subscription``;
-        ``vals`` adds to the move's values."""
+        dated ``day``, one untaxed line of ``amount`` for ``subscription``
+        (a draft without ``post``); ``vals`` adds to the move's values."""
         move = (
             self.env["account.move"]
             .with_company(self.company)
@@ -218,7 +218,8 @@ class IspBillingCommon(AccountTestInvoicingCommon):
                 }
             )
         )
-        move.action_post()
+        if post:
+            move.action_post()
         return move
 
     def _demo_provider(self):

@@ -20,9 +20,10 @@ class TestPortalStatement(IspBillingCommon):
         super().setUpClass()
         cls.sub = cls._create_subscription(cls.plan_home, cls.d("2026-11-01"))
 
-    def _document(self, move_type, day, amount):
-        """A posted invoice or credit note of one untaxed line of ``self.sub``."""
-        return self._isp_document(move_type, self.d(day), amount, self.sub)
+    def _document(self, move_type, day, amount, post=True):
+        """A posted invoice or credit note of one untaxed line of ``self.sub``
+        (a draft one without ``post``)."""
+        return self._isp_document(move_type, self.d(day), amount, self.sub, post=post)
 
     def _pay(self, invoice, day, amount):
         self.env["account.payment.register"].with_context(
@@ -39,7 +40,9 @@ class TestPortalStatement(IspBillingCommon):
         credit = self._document("out_refund", "2026-11-21", 999.67)
         december = self._document("out_invoice", "2026-12-01", 2999.0)
         self._pay(december, "2026-12-01", 2000.0)
-        self._document("out_invoice", "2026-12-01", 1.0).button_draft()  # not posted
+        # not posted (a posted one cannot go back to draft: the invoices'
+        # journal is hashed, issue #15)
+        self._document("out_invoice", "2026-12-01", 1.0, post=False)
 
         rows, balance = self.sub._isp_portal_statement()
 
