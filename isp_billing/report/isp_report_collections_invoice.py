@@ -42,7 +42,7 @@ class IspReportCollectionsInvoice(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
-    invoice_date = fields.Date(readonly=True)
+    invoice_date = fields.Date(string="Invoice date", readonly=True)
     date_due = fields.Date(string="Due date", readonly=True)
     date_paid = fields.Date(
         string="Paid on",
