@@ -31,3 +31,4 @@ from . import account_chart_template
 from . import sms_sms
 from . import payment_transaction
 from . import isp_dashboard
+from . import isp_dashboard_receivables

@@ -126,6 +126,12 @@ class TestDashboard(IspBillingCommon, HttpCase):
                 "throttled": 1,
                 "overdue": 3,
                 "billing_exceptions": 1,
+                # by due date (test_aging_buckets)
+                "aging_current": 5,
+                "aging_1_30": 3,
+                "aging_31_60": 0,
+                "aging_61_90": 0,
+                "aging_over_90": 0,
                 **{
                     key: tiles[key]["value"]
                     for key in tiles
@@ -151,6 +157,46 @@ class TestDashboard(IspBillingCommon, HttpCase):
         for tile in tiles.values():
             self.assertClickThrough(tile, self.isp_user)
             self.assertTrue(tile["title"] and tile["help"])
+
+    def test_aging_buckets(self):
+        """The receivables aging as of 5 November, by due date: the October
+        invoices (due 11 October, 25 days late) of home, business (what is
+        left: 5,999.00) and suspended in 1-30 days: 11,997.00, the overdue
+        amount; the November invoices (due the 11th) of home, business,
+        suspended, slow and flagged not due yet: 4 × 2,999.00 + 9,999.00 =
+        21,995.00. Nothing older."""
+        __, tiles = self._data()
+        figures = {
+            key: (tiles[f"aging_{key}"]["value"], tiles[f"aging_{key}"]["amount"])
+            for key in ("current", "1_30", "31_60", "61_90", "over_90")
+        }
+        self.assertEqual(
+            figures,
+            {
+                "current": (5, 21995.0),
+                "1_30": (3, 11997.0),
+                "31_60": (0, 0.0),
+                "61_90": (0, 0.0),
+                "over_90": (0, 0.0),
+            },
+        )
+        self.assertEqual(tiles["aging_1_30"]["amount"], tiles["overdue"]["amount"])
+        for key in figures:
+            tile = tiles[f"aging_{key}"]
+            self.assertEqual(tile["action"]["context"]["isp_aging_date"], "2026-11-05")
+            self.assertClickThrough(tile, self.isp_user)
+        # A past month: as of its last day. On 31 October the same three are
+        # 20 days late; the November invoices (dated 1 November) are not
+        # there yet.
+        __, tiles = self._data(period="2026-10")
+        self.assertEqual(
+            tiles["aging_1_30"]["action"]["context"]["isp_aging_date"], "2026-10-31"
+        )
+        self.assertEqual(
+            (tiles["aging_1_30"]["value"], tiles["aging_1_30"]["amount"]),
+            (3, 11997.0),
+        )
+        self.assertEqual(tiles["aging_current"]["value"], 0)
 
     def test_plan_filter(self):
         """Business plan only: business is active, its October invoice is
