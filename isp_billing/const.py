@@ -11,8 +11,15 @@ from psycopg2 import errors as pg_errors
 CONCURRENCY_ERRORS = (pg_errors.SerializationFailure, pg_errors.LockNotAvailable)
 
 # Months in one unit of billing period, to turn any period into a monthly amount
-# (days and weeks over the average Gregorian year).
-MONTHS_PER_UNIT = {"day": 12 / 365.25, "week": 12 / 52.1775, "month": 1, "year": 12}
+# (MRR) as Odoo's subscriptions do: a month is 30.437 days, so daily x 30.437,
+# weekly x 30.437 / 7, yearly / 12 (README, "Analytics definitions").
+DAYS_PER_MONTH = 30.437
+MONTHS_PER_UNIT = {
+    "day": 1 / DAYS_PER_MONTH,
+    "week": 7 / DAYS_PER_MONTH,
+    "month": 1,
+    "year": 12,
+}
 
 # A customer invoice that is posted and not (fully) paid.
 UNPAID_INVOICE_DOMAIN = [

@@ -478,7 +478,10 @@ class IspSubscription(models.Model):
                     "subscription can only change while it is a draft."
                 )
             )
-        return super().write(vals)
+        result = super().write(vals)
+        if "currency_id" in vals:
+            self._log_mrr_change()
+        return result
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_draft(self):

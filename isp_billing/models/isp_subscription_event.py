@@ -8,16 +8,52 @@ EVENT_TYPES = [
     ("upgrade", "Upgrade"),
     ("downgrade", "Downgrade"),
     ("plan_change", "Plan change (same price)"),
+    ("line_change", "Recurring lines changed"),
+    ("currency_change", "Currency change"),
     ("suspension", "Suspension"),
     ("reactivation", "Reactivation"),
     ("termination", "Termination"),
     ("promise", "Promise to pay"),
 ]
 
+# MRR movements (README, "Analytics definitions"). One signed amount per event;
+# an event that leaves the MRR unchanged has none.
+MOVEMENT_TYPES = [
+    ("new", "New"),
+    ("expansion", "Expansion"),
+    ("contraction", "Contraction"),
+    ("churn", "Churn"),
+    ("reactivation", "Reactivation"),
+    ("transfer_in", "Transfer in (currency change)"),
+    ("transfer_out", "Transfer out (currency change)"),
+]
+
+
+def movement_type(change, others_live, before, after, customer_seen):
+    """The movement type of a signed MRR ``change`` of a subscription (None when
+    zero), from ``before`` to ``after``, by what it does to its customer: a
+    rise of a customer without MRR (none on this subscription before, none on
+    its others: ``others_live`` false) is *new* if it never had MRR
+    (``customer_seen`` false), else *reactivation*; a fall that leaves the
+    customer without MRR is *churn*. Otherwise a rise is *expansion* and a fall
+    *contraction*."""
+    if not change:
+        return None
+    if change > 0:
+        if others_live or before:
+            return "expansion"
+        return "reactivation" if customer_seen else "new"
+    return "contraction" if others_live or after else "churn"
+
 
 class IspSubscriptionEvent(models.Model):
     """Append-only log of what happened to subscriptions, for reports (MRR
-    movements, churn, suspensions). Rows are never changed nor deleted."""
+    movements, churn, suspensions). Rows are never changed nor deleted.
+
+    Each event carries the subscription's MRR after it and its MRR movement
+    (the signed change since the subscription's previous event, with its type),
+    computed when the event is created, in the subscription's currency and in
+    the company's currency at the event date's rate."""
 
     _name = "isp.subscription.event"
     _description = "ISP Subscription Event"
@@ -29,10 +65,26 @@ class IspSubscriptionEvent(models.Model):
     partner_id = fields.Many2one(
         related="subscription_id.partner_id", store=True, string="Customer"
     )
+    customer_id = fields.Many2one(
+        "res.partner",
+        string="Commercial customer",
+        readonly=True,
+        index=True,
+        help="The customer (commercial entity) at the event: new, churn and "
+        "reactivation are counted per customer.",
+    )
     company_id = fields.Many2one(
         related="subscription_id.company_id", store=True, index=True
     )
-    currency_id = fields.Many2one(related="subscription_id.currency_id", store=True)
+    currency_id = fields.Many2one(
+        "res.currency",
+        readonly=True,
+        required=True,
+        help="The subscription's currency at the event.",
+    )
+    company_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Company currency"
+    )
     event_type = fields.Selection(
         EVENT_TYPES, string="Event type", required=True, index=True
     )
@@ -45,8 +97,138 @@ class IspSubscriptionEvent(models.Model):
     new_plan_id = fields.Many2one("product.product", string="Plan")
     recurring_monthly = fields.Monetary(
         string="Monthly recurring after",
-        help="MRR of the subscription after the event.",
+        help="MRR of the subscription after the event, in its currency.",
     )
+    recurring_monthly_company = fields.Monetary(
+        string="Monthly recurring after (company currency)",
+        currency_field="company_currency_id",
+        help="MRR of the subscription after the event in the company's currency, "
+        "at the rate of the date of the event that last changed it.",
+    )
+    mrr_movement = fields.Selection(
+        MOVEMENT_TYPES,
+        string="MRR movement",
+        readonly=True,
+        index=True,
+        help="Empty when the event leaves the MRR unchanged.",
+    )
+    mrr_change = fields.Monetary(
+        string="MRR change",
+        readonly=True,
+        help="Signed change of the subscription's MRR by this event, in its currency.",
+    )
+    mrr_change_company = fields.Monetary(
+        string="MRR change (company currency)",
+        currency_field="company_currency_id",
+        readonly=True,
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        Sub = self.env["isp.subscription"]
+        expanded = []
+        for vals in vals_list:
+            sub = Sub.browse(vals["subscription_id"])
+            vals.setdefault("currency_id", sub.currency_id.id)
+            vals.setdefault("recurring_monthly", 0.0)
+            vals["customer_id"] = sub.partner_id.commercial_partner_id.id
+            expanded += self._prepare_movements(sub, vals)
+        return super().create(expanded)
+
+    def _prepare_movements(self, sub, vals):
+        """The event values ``vals`` completed with the MRR movement, preceded by
+        a *transfer out* event when the currency changed since the
+        subscription's previous event. Writes nothing.
+
+        :rtype: list[dict]
+        """
+        currency = self.env["res.currency"].browse(vals["currency_id"])
+        company = sub.company_id
+        date = vals["event_date"]
+        previous = self.search(
+            [("subscription_id", "=", sub.id)], order="id desc", limit=1
+        )
+        before = previous.recurring_monthly if previous else 0.0
+        before_company = previous.recurring_monthly_company if previous else 0.0
+        after = currency.round(vals["recurring_monthly"])
+        vals["recurring_monthly"] = after
+        others_live = self._customer_others_live(sub)
+        seen = bool(
+            self.search_count(
+                [
+                    ("customer_id", "=", vals["customer_id"]),
+                    ("company_id", "=", company.id),
+                    ("mrr_change", ">", 0),
+                ],
+                limit=1,
+            )
+        )
+        result = []
+        if previous and previous.currency_id != currency:
+            if not previous.currency_id.is_zero(before):
+                result.append(
+                    dict(
+                        vals,
+                        currency_id=previous.currency_id.id,
+                        recurring_monthly=0.0,
+                        recurring_monthly_company=0.0,
+                        mrr_movement="transfer_out",
+                        mrr_change=-before,
+                        mrr_change_company=-before_company,
+                    )
+                )
+            before = before_company = 0.0
+            transfer = True
+        else:
+            transfer = False
+        change = currency.round(after - before)
+        if currency.is_zero(change):
+            # Equal prices make no movement: the MRR keeps its valuation.
+            return result + [
+                dict(
+                    vals,
+                    recurring_monthly_company=before_company,
+                    mrr_movement=False,
+                    mrr_change=0.0,
+                    mrr_change_company=0.0,
+                )
+            ]
+        after_company = currency._convert(after, company.currency_id, company, date)
+        kind = (
+            "transfer_in"
+            if transfer
+            else movement_type(change, others_live, before, after, seen)
+        )
+        return result + [
+            dict(
+                vals,
+                recurring_monthly_company=after_company,
+                mrr_movement=kind,
+                mrr_change=change,
+                mrr_change_company=company.currency_id.round(
+                    after_company - before_company
+                ),
+            )
+        ]
+
+    def _customer_others_live(self, sub):
+        """Whether the customer of ``sub`` has MRR on another subscription of the
+        company (by the last event of each)."""
+        self.flush_model()
+        self.env.cr.execute(
+            """
+            SELECT 1
+              FROM (SELECT DISTINCT ON (subscription_id) recurring_monthly
+                      FROM isp_subscription_event
+                     WHERE customer_id = %s AND company_id = %s
+                       AND subscription_id != %s
+                  ORDER BY subscription_id, id DESC) last
+             WHERE last.recurring_monthly != 0
+             LIMIT 1
+            """,
+            [sub.partner_id.commercial_partner_id.id, sub.company_id.id, sub.id],
+        )
+        return bool(self.env.cr.fetchone())
 
     def write(self, vals):
         raise UserError(self.env._("Subscription events cannot be changed."))

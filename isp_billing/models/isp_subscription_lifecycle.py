@@ -64,6 +64,28 @@ class IspSubscription(models.Model):
             )
         )
 
+    def _log_mrr_change(self):
+        """Log an event for the running subscriptions whose MRR or currency
+        differs from their last event's: *line_change* when recurring lines
+        were added, removed or repriced, *currency_change* when the currency
+        changed (its movements are a transfer pair). Callers that log their
+        own event (a plan change) pass ``isp_no_line_event`` in the context."""
+        if self.env.context.get("isp_no_line_event"):
+            return
+        Event = self.env["isp.subscription.event"].sudo()
+        for sub in self.filtered(lambda s: s.state in ("active", "suspended")):
+            last = Event.search(
+                [("subscription_id", "=", sub.id)], order="id desc", limit=1
+            )
+            if not last:
+                continue
+            if last.currency_id != sub.currency_id:
+                sub._log_event("currency_change")
+            elif sub.currency_id.compare_amounts(
+                last.recurring_monthly, sub.recurring_monthly
+            ):
+                sub._log_event("line_change")
+
     def action_activate(self):
         """Activate draft subscriptions: billing starts at their start date."""
         self._isp_check_access()

@@ -68,6 +68,24 @@ class IspSubscriptionLine(models.Model):
         help="One-time line already on a posted or draft invoice.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.subscription_id._log_mrr_change()
+        return lines
+
+    def write(self, vals):
+        subs = self.subscription_id
+        result = super().write(vals)
+        (subs | self.subscription_id)._log_mrr_change()
+        return result
+
+    def unlink(self):
+        subs = self.subscription_id
+        result = super().unlink()
+        subs.exists()._log_mrr_change()
+        return result
+
     @api.depends("product_id")
     def _compute_line_type(self):
         for line in self:

@@ -187,7 +187,8 @@ class IspSubscription(models.Model):
             new=new_plan.display_name,
         )
         adjustment = self._create_adjustment_move(prep["lines"], origin, day)
-        old_line.write({"product_id": new_plan.id})
+        # the plan change logs its own event, with the MRR movement
+        old_line.with_context(isp_no_line_event=True).write({"product_id": new_plan.id})
         self.write({"pending_plan_id": False, "pending_plan_date": False})
         if prep["anchor"]:
             # A new billing rhythm starts on the change date; the periods

@@ -74,8 +74,8 @@ class TestLifecycle(IspBillingCommon):
 
     def test_monthly_recurring_normalised(self):
         weekly = self._active_subscription(self.plan_weekly, self.d("2026-11-01"))
-        # 700 a week * 52.1775 weeks / 12 months = 3043.69
-        self.assertEqual(weekly.recurring_monthly, 3043.69)
+        # 700 a week * 30.437 / 7 (a month of 30.437 days) = 3043.70
+        self.assertEqual(weekly.recurring_monthly, 3043.7)
 
     def test_monthly_recurring_only_for_running_subscriptions(self):
         draft = self._create_subscription(self.plan_home, self.d("2026-11-01"))

@@ -15,7 +15,11 @@ step compares the posted documents of those subscriptions with the model's
 invoice dates and names are ignored, except that a document made on the
 reference date D is dated D), checks the untaxed, tax and total amounts to the
 cent (rounding 1 in the second currency), and that no day of the plan is billed
-twice net or left unbilled.
+twice net or left unbilled. It also checks the MRR movements of the event log
+(README, "Analytics definitions") against the model's own MRR: each movement's
+date, currency, signed amount, type and company-currency amount, the MRR of
+each subscription, and for every month and currency, to the cent, MRR at start
++ new + expansion + reactivation - contraction - churn = MRR at end.
 
 ``ISP_HYPOTHESIS_PROFILE=long`` (400 examples of up to 40 steps) or
 ``ISP_HYPOTHESIS_EXAMPLES=N`` (and ``ISP_HYPOTHESIS_STEPS=N``) run more; the
@@ -30,6 +34,7 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
@@ -50,6 +55,7 @@ from odoo.tests import tagged
 from .common import IspBillingCommon
 
 _logger = logging.getLogger(__name__)
+NAIROBI = ZoneInfo("Africa/Nairobi")
 
 # ----------------------------------------------------------------------
 # Reference model: money and periods, from the rules only
@@ -145,6 +151,14 @@ PLANS = [key for key, spec in CATALOG.items() if spec[1] == "plan"]
 ADDONS = [key for key, spec in CATALOG.items() if spec[1] == "addon"]
 ONCE = [key for key, spec in CATALOG.items() if spec[1] == "once"]
 CURRENCIES = {"KES": Fraction(1, 100), "UGX": Fraction(1)}
+UGX_PER_KES = 30  # the company's currency is KES
+# A month is 30.437 days (README, "Analytics definitions").
+MRR_FACTOR = {
+    "month": Fraction(1),
+    "year": Fraction(1, 12),
+    "week": Fraction(30437, 7000),
+    "day": Fraction(30437, 1000),
+}
 MIN_PERIOD_DAYS = {"month": 28, "week": 7, "day": 30}
 
 
@@ -197,6 +211,25 @@ class RefSub:
         return self.state in ("active", "suspended")
 
 
+def ref_mrr(sub):
+    """MRR of ``sub`` by the rules: untaxed plan + add-ons (each line rounded),
+    normalised to a month and rounded once; none unless active or suspended."""
+    if not sub.billable():
+        return Fraction(0)
+    unit, interval = rhythm(sub.plan)
+    total = sum(
+        round_half_away(price_of(key, sub.currency) * quantity, sub.rounding)
+        for key, quantity in sub.recurring()
+    )
+    return round_half_away(total * MRR_FACTOR[unit] / interval, sub.rounding)
+
+
+def in_company_currency(amount, currency):
+    if currency == "KES":
+        return amount
+    return round_half_away(amount / UGX_PER_KES, Fraction(1, 100))
+
+
 class RefModel:
     """Computes the documents daily billing runs and the actions would produce."""
 
@@ -204,6 +237,48 @@ class RefModel:
         self.subs = []
         self.docs = []  # (move type, lines, date)
         self.consolidating = consolidating  # customers who consolidate
+        # MRR movements: (date, currency, signed amount, type, company amount)
+        self.movements = []
+        self.mrr = {}  # sub index -> (MRR, MRR in company currency)
+        self.seen = set()  # customers who had MRR
+
+    # --- MRR ----------------------------------------------------------
+
+    def log_mrr(self, sub, day):
+        """The movement, if any, of what just happened to ``sub`` on ``day``."""
+        before, before_company = self.mrr.get(sub.index, (0, 0))
+        after = ref_mrr(sub)
+        change = after - before
+        if not change:
+            return
+        others = any(
+            self.mrr.get(other.index, (0, 0))[0]
+            for other in self.subs
+            if other is not sub and other.customer == sub.customer
+        )
+        if change > 0:
+            kind = (
+                "expansion"
+                if others or before
+                else "reactivation"
+                if sub.customer in self.seen
+                else "new"
+            )
+            self.seen.add(sub.customer)
+        else:
+            kind = "contraction" if others or after else "churn"
+        after_company = in_company_currency(after, sub.currency)
+        self.mrr[sub.index] = (after, after_company)
+        self.movements.append(
+            (day, sub.currency, change, kind, after_company - before_company)
+        )
+
+    def mrr_before(self, currency, day):
+        """MRR of ``currency`` at the start of ``day``: the movements before it."""
+        return sum(
+            (m[2] for m in self.movements if m[1] == currency and m[0] < day),
+            Fraction(0),
+        )
 
     # --- documents ----------------------------------------------------
 
@@ -296,6 +371,7 @@ class RefModel:
                 lines += [(s, k, q, -p, a, b) for s, k, q, p, a, b in charge]
             sub.plan = new_plan
             self.add_doc(lines, date_ref)
+            self.log_mrr(sub, day)
             return
         lines = self.credit_lines(sub, day) if billed and day < billed else []
         self.add_doc(lines, date_ref)
@@ -305,6 +381,7 @@ class RefModel:
         sub.billed_until = day
         while period := self.next_period(sub, date_ref):
             self.add_doc(self.bill_period(sub, *period), date_ref)
+        self.log_mrr(sub, day)
 
     def terminate(self, sub, day, credit, date_ref):
         lines = self.once_lines(sub)
@@ -314,6 +391,7 @@ class RefModel:
         sub.state = "terminated"
         sub.date_end = day
         sub.pending_change = sub.pending_term = None
+        self.log_mrr(sub, day)
 
     def run_day(self, day):
         """What the billing run of ``day`` does, when it also ran the day before."""
@@ -506,6 +584,14 @@ class LifecycleMachine(RuleBasedStateMachine):
         if self.freezer:
             self.freezer.move_to(datetime.combine(day, time(9, 0)))
 
+    def clock_day(self):
+        """The day the engine dates the actions that take no reference date
+        (activation, add-on changes) by: the clock's, in the subscriptions'
+        time zone."""
+        if self.freezer:
+            return self.today
+        return datetime.now(NAIROBI).date()
+
     def _ref_kwargs(self, method, day):
         if accepts(method, "date_ref"):
             return {"date_ref": day}
@@ -589,6 +675,7 @@ class LifecycleMachine(RuleBasedStateMachine):
                 record.action_activate()
                 ref.state = "active"
                 ref.next_start = date_start
+                self.model.log_mrr(ref, self.clock_day())
             self._check_prices(index)
             note(
                 f"{ref}: {spec['plan']} in {spec['currency']} from {date_start}, "
@@ -680,6 +767,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         record.action_activate()
         ref.state = "active"
         ref.next_start = ref.date_start
+        self.model.log_mrr(ref, self.clock_day())
         self._check_prices(index)
 
     @precondition(lambda self: self._eligible(is_active))
@@ -788,6 +876,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         if ref.state == "draft":
             ref.state = "terminated"
             ref.date_end = day
+            self.model.log_mrr(ref, day)  # none: a draft has no MRR
         elif day > today:
             ref.pending_term = (day, credit)
             ref.date_end = day
@@ -826,6 +915,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             )
         ref.addons[product] = quantity
         ref.dirty = True
+        self.model.log_mrr(ref, self.clock_day())
         self._check_prices(index)
 
     @precondition(lambda self: self._eligible(has_addons))
@@ -841,6 +931,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         record.write({"line_ids": [Command.unlink(line.id)]})
         del ref.addons[product]
         ref.dirty = True
+        self.model.log_mrr(ref, self.clock_day())
 
     @precondition(lambda self: self._eligible(not_terminated))
     @rule(sub=SUB, product=st.sampled_from(ONCE), quantity=st.integers(1, 2))
@@ -921,6 +1012,78 @@ class LifecycleMachine(RuleBasedStateMachine):
                 f"reference date {self.step_date}"
             )
         self._check_coverage(actual)
+
+    @invariant()
+    def mrr_movements_match_the_rules(self):
+        if self.model is None:
+            return
+        events = self.env["isp.subscription.event"].search(
+            [("subscription_id", "in", self.sub_ids)]
+        )
+        found = Counter(
+            (
+                event.event_date,
+                event.currency_id.name,
+                exact(event.mrr_change),
+                event.mrr_movement,
+                exact(event.mrr_change_company),
+            )
+            for event in events
+            if event.mrr_movement
+        )
+        expected = Counter(self.model.movements)
+        assert found == expected, (
+            f"MRR movements differ on {self.today}:\n"
+            f"  expected, not logged: {sorted(expected - found)}\n"
+            f"  logged, not expected: {sorted(found - expected)}"
+        )
+        for ref, record in zip(self.model.subs, self.records, strict=True):
+            assert exact(record.recurring_monthly) == ref_mrr(ref), (
+                f"{ref}: MRR {record.recurring_monthly}, expected {ref_mrr(ref)}"
+            )
+        self._check_monthly_identity()
+
+    def _movements_by_month(self):
+        """``{(month, currency): {movement type: amount}}`` of the engine, the
+        amounts unsigned as the identity states them."""
+        self.env["isp.subscription.event"].flush_model()
+        self.env.cr.execute(
+            """
+            SELECT date_trunc('month', e.event_date)::date, c.name, e.mrr_movement,
+                   sum(abs(e.mrr_change))
+              FROM isp_subscription_event e
+              JOIN res_currency c ON c.id = e.currency_id
+             WHERE e.subscription_id IN %s AND e.mrr_movement IS NOT NULL
+          GROUP BY 1, 2, 3
+            """,
+            [tuple(self.sub_ids)],
+        )
+        result = {}
+        for month, currency, kind, amount in self.env.cr.fetchall():
+            result.setdefault((month, currency), {})[kind] = exact(amount)
+        return result
+
+    def _check_monthly_identity(self):
+        """For every month and currency, to the cent: the model's MRR at start +
+        the engine's new + expansion + reactivation - contraction - churn (+
+        transfers in - out) = the model's MRR at end."""
+        for (month, currency), amounts in self._movements_by_month().items():
+            start = self.model.mrr_before(currency, month)
+            end = self.model.mrr_before(currency, month + relativedelta(months=1))
+            total = (
+                start
+                + amounts.get("new", 0)
+                + amounts.get("expansion", 0)
+                + amounts.get("reactivation", 0)
+                - amounts.get("contraction", 0)
+                - amounts.get("churn", 0)
+                + amounts.get("transfer_in", 0)
+                - amounts.get("transfer_out", 0)
+            )
+            assert total == end, (
+                f"{month:%Y-%m} {currency}: MRR at start {float(start)} + "
+                f"movements {amounts} = {float(total)}, MRR at end {float(end)}"
+            )
 
     def _check_amounts(self, doc, move):
         untaxed = tax = Fraction(0)
