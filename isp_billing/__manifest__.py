@@ -26,6 +26,7 @@
         "security/ir.model.access.csv",
         "security/isp_billing_security.xml",
         "security/isp_report_aging_security.xml",
+        "security/isp_report_mrr_security.xml",
         "data/ir_sequence_data.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
@@ -52,6 +53,9 @@
         # menus last: they reference the actions above
         "views/isp_billing_menus.xml",
         "report/isp_report_aging_menus.xml",
+        # reports with their menu items under ISP > Reporting
+        "report/isp_report_mrr_views.xml",
+        "report/isp_report_subscriber_views.xml",
     ],
     "demo": [
         "demo/product_demo.xml",

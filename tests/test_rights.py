@@ -32,6 +32,7 @@ ORM_API = {
     "pool",
     "fields_get",
     "name_create",
+    "read_group",
 }
 ROLES = ("anonymous", "portal", "portal_other", "isp_user", "invoicing", "isp_manager")
 LOGGED_IN = set(ROLES) - {"anonymous"}

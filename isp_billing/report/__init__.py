@@ -4,3 +4,5 @@ from . import isp_report_aging_pdf
 from . import isp_report_collections
 from . import isp_report_collections_invoice
 from . import isp_report_collections_payment
+from . import isp_report_mrr
+from . import isp_report_subscriber

@@ -23,3 +23,4 @@ from . import test_backend_labels
 from . import test_report_aging
 from . import test_invoice_inalterability
 from . import test_report_collections
+from . import test_report_mrr

@@ -1043,46 +1043,37 @@ class LifecycleMachine(RuleBasedStateMachine):
             )
         self._check_monthly_identity()
 
-    def _movements_by_month(self):
-        """``{(month, currency): {movement type: amount}}`` of the engine, the
-        amounts unsigned as the identity states them."""
-        self.env["isp.subscription.event"].flush_model()
-        self.env.cr.execute(
-            """
-            SELECT date_trunc('month', e.event_date)::date, c.name, e.mrr_movement,
-                   sum(abs(e.mrr_change))
-              FROM isp_subscription_event e
-              JOIN res_currency c ON c.id = e.currency_id
-             WHERE e.subscription_id IN %s AND e.mrr_movement IS NOT NULL
-          GROUP BY 1, 2, 3
-            """,
-            [tuple(self.sub_ids)],
-        )
-        result = {}
-        for month, currency, kind, amount in self.env.cr.fetchall():
-            result.setdefault((month, currency), {})[kind] = exact(amount)
-        return result
-
     def _check_monthly_identity(self):
-        """For every month and currency, to the cent: the model's MRR at start +
-        the engine's new + expansion + reactivation - contraction - churn (+
-        transfers in - out) = the model's MRR at end."""
-        for (month, currency), amounts in self._movements_by_month().items():
-            start = self.model.mrr_before(currency, month)
-            end = self.model.mrr_before(currency, month + relativedelta(months=1))
-            total = (
-                start
-                + amounts.get("new", 0)
-                + amounts.get("expansion", 0)
-                + amounts.get("reactivation", 0)
-                - amounts.get("contraction", 0)
-                - amounts.get("churn", 0)
-                + amounts.get("transfer_in", 0)
-                - amounts.get("transfer_out", 0)
+        """For every month and currency of the MRR report, to the cent: its MRR
+        at start and at end are the model's, and MRR at start + new +
+        expansion + reactivation - contraction - churn (+ transfers in - out)
+        = MRR at end."""
+        by_month = self.env["isp.report.mrr"]._compute_mrr_by_month(
+            date(2000, 1, 1), date(2100, 1, 1), self.case.company.ids
+        )
+        months = {(month, currency.name) for month, currency in by_month}
+        for month, currency, __, __, __ in self.model.movements:
+            assert (month.replace(day=1), currency) in months, (
+                f"{month:%Y-%m} {currency}: a movement, no row in the report"
             )
-            assert total == end, (
-                f"{month:%Y-%m} {currency}: MRR at start {float(start)} + "
-                f"movements {amounts} = {float(total)}, MRR at end {float(end)}"
+        for (month, currency), values in by_month.items():
+            got = {name: exact(value) for name, value in values.items()}
+            start = self.model.mrr_before(currency.name, month)
+            end = self.model.mrr_before(currency.name, month + relativedelta(months=1))
+            total = (
+                got["mrr_start"]
+                + got["new"]
+                + got["expansion"]
+                + got["reactivation"]
+                - got["contraction"]
+                - got["churn"]
+                + got["transfer_in"]
+                - got["transfer_out"]
+            )
+            assert (got["mrr_start"], got["mrr_end"], total) == (start, end, end), (
+                f"{month:%Y-%m} {currency.name}: MRR at start {float(start)}, at "
+                f"end {float(end)} expected; report {values}, identity "
+                f"{float(total)}"
             )
 
     def _check_amounts(self, doc, move):
