@@ -7,6 +7,8 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -24,6 +26,9 @@ _ACCOUNT_REF_RE = re.compile(r"[^A-Za-z0-9-]")
 MAX_MPESA_LOG = 256 * 1024
 # What Daraja may send again and again: kept once.
 _CALLBACK_LABELS = {"stk_callback", "c2b_confirmation"}
+# A payment whose invoices another transaction holds (Odoo's invoice sending,
+# a PDF being made) waits for the payments job's run this much later.
+HELD_INVOICES_RETRY = timedelta(seconds=30)
 
 
 def _callback_items(callback):
@@ -340,8 +345,26 @@ class PaymentTransaction(models.Model):
             if not callbacks and not entries and not txs:
                 return
             tried += txs.ids
-            if txs:  # (Odoo's, called empty, walks every transaction)
-                txs._cron_post_process()
+            held = self.browse()
+            for tx in txs:
+                # (Odoo's, called empty, walks every transaction)
+                if tx._mpesa_hold_invoices():
+                    tx._cron_post_process()
+                else:
+                    held |= tx
+            if held:
+                # left for a later run: its invoices are locked by another
+                # transaction, which would make the reconciliation wait, then
+                # fail to serialize
+                _logger.info(
+                    "M-PESA: %s payment(s) wait for their invoices, held by "
+                    "another transaction (%s): next run",
+                    len(held),
+                    ", ".join(held.mapped("reference")),
+                )
+                self.env.ref("isp_mpesa.ir_cron_mpesa_post_process")._trigger(
+                    fields.Datetime.now() + HELD_INVOICES_RETRY
+                )
             if in_cron:
                 # what this call tried and left (a failure) waits for the
                 # next run: counting it would make the job call itself again
@@ -366,6 +389,46 @@ class PaymentTransaction(models.Model):
                     # run ends instead
                     self.env.ref("isp_mpesa.ir_cron_mpesa_post_process")._trigger()
                 return
+
+    def _mpesa_hold_invoices(self):
+        """Lock the invoices this payment may reconcile (its own, and the
+        customer's open ones, which a balance payment pays too), without
+        waiting: False when another transaction holds one of them (Odoo's
+        invoice sending keeps the invoices it sends locked while it renders
+        their PDF). Waiting would end in a serialization failure once that
+        transaction commits."""
+        self.ensure_one()
+        partner = self.partner_id.commercial_partner_id
+        invoices = self.invoice_ids
+        if partner:
+            invoices |= (
+                self.env["account.move"]
+                .sudo()
+                .search(
+                    [
+                        ("commercial_partner_id", "=", partner.id),
+                        ("company_id", "=", self.provider_id.company_id.id),
+                        ("state", "=", "posted"),
+                        ("move_type", "in", ("out_invoice", "out_refund")),
+                        ("payment_state", "in", ("not_paid", "partial")),
+                    ]
+                )
+            )
+        if not invoices:
+            return True
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    "SELECT id FROM account_move WHERE id IN %s FOR UPDATE SKIP LOCKED",
+                    [tuple(invoices.ids)],
+                    log_exceptions=False,
+                )
+                locked = {row[0] for row in self.env.cr.fetchall()}
+        except SerializationFailure:
+            # changed and committed by another transaction since this one
+            # began: as held, for the next run
+            return False
+        return locked == set(invoices.ids)
 
     # === STK push === #
 
