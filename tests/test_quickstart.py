@@ -390,7 +390,8 @@ def test_every_isp_list_shows_records(quickstart, admin):
 
 def test_sending_job_runs_clean(quickstart, admin):
     """The served Odoo's sending job (account.move.send) sends every invoice
-    the demo queued, each with its PDF attached."""
+    the demo queued; the demo company sends the portal link (a new company's
+    default), so no PDF is made before its first download."""
     base_url = quickstart[0]
 
     def queued():
@@ -410,11 +411,19 @@ def test_sending_job_runs_clean(quickstart, admin):
         "search_read",
         [
             [("isp_subscription_ids", "!=", False), ("state", "=", "posted")],
-            ["name", "invoice_pdf_report_id"],
+            ["name", "is_move_sent", "company_id"],
         ],
     )
     assert invoices
-    unsent = [inv["name"] for inv in invoices if not inv["invoice_pdf_report_id"]]
+    modes = call(
+        admin,
+        base_url,
+        "res.company",
+        "read",
+        [list({inv["company_id"][0] for inv in invoices}), ["isp_invoice_sending"]],
+    )
+    assert {company["isp_invoice_sending"] for company in modes} == {"link"}
+    unsent = [inv["name"] for inv in invoices if not inv["is_move_sent"]]
     assert not unsent, unsent
 
 

@@ -34,16 +34,19 @@ def pdf_text(raw: bytes) -> str:
 
 
 @pytest.fixture()
-def billed_moves(env_factory, odoo_http):
-    """N_SUBS subscription invoices billed and queued for sending, committed."""
+def billed_moves(env_factory, odoo_http, request):
+    """N_SUBS subscription invoices billed and queued for sending, committed,
+    in the company's sending mode ``request.param`` (default ``pdf``)."""
+    mode = getattr(request, "param", "pdf")
     env = env_factory()
     params = env["ir.config_parameter"]
     old_report_url = params.get_param("report.url")
     # wkhtmltopdf loads the report's assets from here: the running server.
     params.set_param("report.url", odoo_http)
     company = env.ref("base.main_company")
-    old_send = company.isp_send_invoices
+    old_send = company.isp_send_invoices, company.isp_invoice_sending
     company.isp_send_invoices = True
+    company.isp_invoice_sending = mode
     plan = env["product.product"].create(
         {
             "name": "Sending plan",
@@ -79,9 +82,58 @@ def billed_moves(env_factory, odoo_http):
     yield env, moves
     # Leave nothing due behind for the other tests.
     subs.write({"billing_exception": True, "billing_exception_reason": "test data"})
-    company.isp_send_invoices = old_send
+    company.isp_send_invoices, company.isp_invoice_sending = old_send
     params.set_param("report.url", old_report_url or "")
     env.cr.commit()
+
+
+def run_sending_job(env, moves):
+    """Odoo's job sends a batch per run and triggers itself again for the rest
+    (the demo data may have queued invoices before ours): run it as the cron
+    runner would, until ours are done."""
+    for _round in range(20):
+        env["account.move"]._cron_account_move_send()
+        env.cr.commit()
+        moves.invalidate_recordset()
+        if not any(moves.mapped("sending_data")):
+            break
+
+
+def customer_email(env, move):
+    """The e-mail of ``move`` to its customer: (message, its mail.mail)."""
+    message = move.message_ids.filtered(
+        lambda m: m.message_type == "comment" and move.partner_id in m.partner_ids
+    )
+    assert len(message) == 1, f"{move.name}: {len(message)} e-mails"
+    mails = env["mail.mail"].search([("mail_message_id", "=", message.id)])
+    assert mails, f"{move.name}: no e-mail queued"
+    return message, mails
+
+
+def invoice_pdf_attachments(env, move):
+    """The attachments kept as ``move``'s PDF (``invoice_pdf_report_file``)."""
+    return (
+        env["ir.attachment"]
+        .sudo()
+        .search(
+            [
+                ("res_model", "=", "account.move"),
+                ("res_id", "=", move.id),
+                ("res_field", "=", "invoice_pdf_report_file"),
+            ]
+        )
+    )
+
+
+def portal_pdf(base_url, move, token, **params):
+    import requests  # noqa: PLC0415 - installed by tests/run
+
+    return requests.get(
+        f"{base_url}/my/invoices/{move.id}",
+        params={"report_type": "pdf", "access_token": token, **params},
+        timeout=120,
+        allow_redirects=False,
+    )
 
 
 def test_invoices_sent_with_real_pdf_emailed_and_portal(billed_moves, odoo_http):
@@ -94,15 +146,7 @@ def test_invoices_sent_with_real_pdf_emailed_and_portal(billed_moves, odoo_http)
     assert moves.mapped("amount_total") == [PRICE] * N_SUBS
     assert all(moves.mapped("sending_data")), "not queued for Odoo's sending job"
 
-    # Odoo's job sends a batch per run and triggers itself again for the rest
-    # (the demo data may have queued invoices before ours): run it as the cron
-    # runner would, until ours are done.
-    for _round in range(20):
-        env["account.move"]._cron_account_move_send()
-        env.cr.commit()
-        moves.invalidate_recordset()
-        if not any(moves.mapped("sending_data")):
-            break
+    run_sending_job(env, moves)
 
     for move in moves:
         assert move.is_move_sent, move.name
@@ -143,3 +187,69 @@ def test_invoices_sent_with_real_pdf_emailed_and_portal(billed_moves, odoo_http)
         assert response.content.startswith(b"%PDF")
         # Posted and already rendered: the portal serves that same document.
         assert response.content == raw
+
+
+@pytest.mark.parametrize("billed_moves", ["link"], indirect=True)
+def test_link_mode_emails_the_link_and_makes_the_pdf_on_first_download(
+    billed_moves, odoo_http
+):
+    """Portal link mode: the job e-mails each invoice with its portal link and
+    no attachment, renders no PDF and leaves none "being sent"; the first
+    download (real HTTP, access token) makes the one PDF, kept as the
+    invoice's; the next download serves the same bytes; another invoice's
+    token gets nothing and makes nothing."""
+    env, moves = billed_moves
+    assert len(moves) == N_SUBS
+    assert all(m.sending_data.get("isp_link") for m in moves), "not queued as link"
+    run_sending_job(env, moves)
+
+    for move in moves:
+        assert move.is_move_sent, move.name
+        assert not move.sending_data, f"{move.name} left being sent"
+        assert not move.invoice_pdf_report_id, f"{move.name}: PDF rendered by the job"
+        assert not invoice_pdf_attachments(env, move)
+        message, mails = customer_email(env, move)
+        assert not message.attachment_ids, f"{move.name}: e-mailed with attachments"
+        assert not mails.attachment_ids
+        # The portal link with the invoice's access token, and the balance
+        # (one invoice of 1,500.00, nothing else open: 1,500.00).
+        assert move.access_token
+        body = mails.body_html
+        assert f"access_token={move.access_token}" in body, body
+        assert "Balance due on your account" in body
+        assert "1,500.00" in body
+
+    first, second = moves[0], moves[1]
+    # Another invoice's token: redirected away (Odoo's portal), no PDF made.
+    response = portal_pdf(odoo_http, first, second.access_token, download="true")
+    assert response.status_code in (303, 403, 404), response.status_code
+    assert not response.content.startswith(b"%PDF")
+    env.cr.rollback()
+    first.invalidate_recordset()
+    assert not invoice_pdf_attachments(env, first)
+    assert not first.invoice_pdf_report_id
+
+    # The first download makes the PDF and keeps it as the invoice's.
+    response = portal_pdf(odoo_http, first, first.access_token, download="true")
+    assert response.status_code == 200, response.text[:500]
+    assert response.content.startswith(b"%PDF")
+    env.cr.rollback()
+    first.invalidate_recordset()
+    kept = invoice_pdf_attachments(env, first)
+    assert len(kept) == 1
+    assert first.invoice_pdf_report_id == kept
+    assert kept.raw == response.content
+    # Posted, official: the invoice's number, not a PROFORMA.
+    assert kept.name == first._get_invoice_report_filename()
+    assert first.is_move_sent
+
+    # The second download (viewed this time) serves the same file, makes none.
+    again = portal_pdf(odoo_http, first, first.access_token)
+    assert again.status_code == 200
+    assert again.content == response.content
+    env.cr.rollback()
+    assert invoice_pdf_attachments(env, first) == kept
+
+    # The other invoices were not rendered by that.
+    for move in moves[1:]:
+        assert not invoice_pdf_attachments(env, move)

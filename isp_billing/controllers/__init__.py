@@ -1,2 +1,3 @@
 from . import portal
 from . import payment
+from . import portal_invoice

@@ -19,6 +19,7 @@ from . import isp_subscription_event_promise
 from . import isp_subscription_period
 from . import account_move
 from . import account_move_line
+from . import account_move_send
 from . import ir_actions_report
 from . import isp_dunning_step
 from . import isp_dunning_run

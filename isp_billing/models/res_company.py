@@ -22,8 +22,21 @@ class ResCompany(models.Model):
     isp_send_invoices = fields.Boolean(
         string="Email new invoices",
         default=True,
-        help="Send every posted subscription invoice by email with its PDF and portal "
+        help="Send every posted subscription invoice by email with its portal "
         "link, through Odoo's invoice sending.",
+    )
+    isp_invoice_sending = fields.Selection(
+        [
+            ("pdf", "PDF attached (Odoo's sending)"),
+            ("link", "Portal link; PDF made on first download"),
+        ],
+        string="Invoice e-mails",
+        required=True,
+        default="link",
+        help="PDF attached: Odoo's sending renders each invoice's PDF and attaches "
+        "it (about one invoice a second). Portal link: the e-mail goes out at once "
+        "with the link to the invoice; its PDF is made the first time someone "
+        "opens it (portal, Print, Send) and kept as the invoice's PDF.",
     )
     isp_promise_days = fields.Integer(
         string="Promise to pay: days",

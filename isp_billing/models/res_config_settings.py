@@ -15,6 +15,9 @@ class ResConfigSettings(models.TransientModel):
     isp_send_invoices = fields.Boolean(
         related="company_id.isp_send_invoices", readonly=False
     )
+    isp_invoice_sending = fields.Selection(
+        related="company_id.isp_invoice_sending", readonly=False
+    )
     isp_promise_days = fields.Integer(
         related="company_id.isp_promise_days", readonly=False
     )

@@ -4,6 +4,7 @@ import base64
 import io
 import subprocess
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools.pdf import PdfFileReader
 
@@ -23,6 +24,7 @@ class TestSending(IspBillingCommon):
         """Odoo renders reports as HTML inside tests; the real wkhtmltopdf PDF of an
         invoice is checked against the installed database in tests/test_demo.py."""
         self.company.isp_send_invoices = True
+        self.company.isp_invoice_sending = "pdf"
         subs = self._active_subscription(self.plan_home, self.d("2026-11-01"))
         subs |= self._active_subscription(
             self.plan_business, self.d("2026-11-01"), partner=self.customer_2
@@ -33,6 +35,11 @@ class TestSending(IspBillingCommon):
         self.assertTrue(all(moves.mapped("sending_data")))
         self.assertFalse(any(moves.mapped("is_move_sent")))
         self.env["account.move"]._cron_account_move_send()
+        if not wkhtmltopdf.batch_capable():
+            # One document per wkhtmltopdf call: one invoice per transaction,
+            # locked for one rendering only; the job calls itself again.
+            self.assertEqual(moves.mapped("is_move_sent").count(True), 1)
+            self.env["account.move"]._cron_account_move_send()
         for move in moves:
             self.assertTrue(move.is_move_sent)
             self.assertFalse(move.sending_data)
@@ -67,3 +74,81 @@ class TestSending(IspBillingCommon):
             wkhtmltopdf.detect_batch_capable(), "with patched qt" in version.lower()
         )
         self.assertEqual(wkhtmltopdf.batch_capable(), wkhtmltopdf.batch_capable())
+
+
+@tagged("post_install", "-at_install")
+class TestSendingLink(IspBillingCommon):
+    """*Portal link* mode: e-mail now, PDF on first download (the real PDF and
+    the portal over HTTP: tests/test_sending.py)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._create_role_users("sendlink")
+        cls.company.write({"isp_send_invoices": True, "isp_invoice_sending": "link"})
+
+    def _sent_link_invoice(self, partner=None):
+        sub = self._active_subscription(
+            self.plan_home, self.d("2026-11-01"), partner=partner or self.customer
+        )
+        move = self._bill(sub, self.d("2026-11-01"))
+        self.assertEqual(move.sending_data.get("isp_link"), True)
+        self.env["account.move"]._cron_account_move_send()
+        return move
+
+    def _pdf_attachments(self, move):
+        return self.env["ir.attachment"].search(
+            [
+                ("res_model", "=", "account.move"),
+                ("res_id", "=", move.id),
+                ("res_field", "=", "invoice_pdf_report_file"),
+            ]
+        )
+
+    def test_new_company_sends_the_link(self):
+        company = self.env["res.company"].create({"name": "New ISP"})
+        self.assertEqual(company.isp_invoice_sending, "link")
+
+    def test_link_mode_emails_without_rendering(self):
+        move = self._sent_link_invoice()
+        self.assertTrue(move.is_move_sent)
+        self.assertFalse(move.sending_data)
+        self.assertFalse(move.invoice_pdf_report_id)
+        self.assertFalse(self._pdf_attachments(move))
+        message = move.message_ids.filtered(
+            lambda m: m.message_type == "comment" and self.customer in m.partner_ids
+        )
+        self.assertEqual(len(message), 1)
+        self.assertFalse(message.attachment_ids)
+        self.assertIn(move.isp_account_numbers, message.body)
+
+    def test_print_makes_the_pdf_once(self):
+        move = self._sent_link_invoice()
+        action = move.with_user(self.invoicing_user).action_print_pdf()
+        self.assertEqual(action["type"], "ir.actions.act_url")
+        kept = self._pdf_attachments(move)
+        self.assertEqual(len(kept), 1)
+        self.assertEqual(move.invoice_pdf_report_id, kept)
+        again = move.with_user(self.invoicing_user)._get_invoice_legal_documents("pdf")
+        self.assertEqual(again["content"], kept.raw)
+        move.with_user(self.invoicing_user).action_print_pdf()
+        self.assertEqual(self._pdf_attachments(move), kept)
+
+    def test_other_customer_makes_no_pdf(self):
+        """The portal user of another customer can neither read the invoice
+        nor have its PDF made."""
+        move = self._sent_link_invoice(partner=self.customer_2)
+        with self.assertRaises(AccessError):
+            move.with_user(self.portal_user)._get_invoice_legal_documents("pdf")
+        self.assertFalse(self._pdf_attachments(move))
+
+    def test_pdf_mode_unchanged(self):
+        """PDF mode: a download before the sending job gives Odoo's PROFORMA
+        and keeps nothing, as without this add-on."""
+        self.company.isp_invoice_sending = "pdf"
+        sub = self._active_subscription(self.plan_home, self.d("2026-11-01"))
+        move = self._bill(sub, self.d("2026-11-01"))
+        self.assertNotIn("isp_link", move.sending_data)
+        document = move._get_invoice_legal_documents("pdf", allow_fallback=True)
+        self.assertIn("proforma", document["filename"])
+        self.assertFalse(self._pdf_attachments(move))
