@@ -122,9 +122,12 @@ class AccountMove(models.Model):
         before = self.search_count(queued)
         links = self._isp_lock_link_sending(ISP_LINK_SEND_BATCH)
         if links:
-            self.env["account.move.send"]._generate_and_send_invoices(
-                links, from_cron=True
-            )
+            Send = self.env["account.move.send"]
+            Send._isp_prerender_mail_bodies(links)
+            try:
+                Send._generate_and_send_invoices(links, from_cron=True)
+            finally:
+                Send._isp_forget_mail_bodies()
             # as Odoo's job does: an invoice in error has its error on the
             # chatter and is no longer "being sent"
             links.filtered(

@@ -1,6 +1,12 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from collections import defaultdict
+
 from odoo import api, models
+
+# cr.cache key of the e-mail bodies rendered ahead for one call of the
+# sending job in portal link mode: {(move id, template id, lang): body}
+PRERENDERED_BODIES = "isp_account_move_send_bodies"
 
 
 class AccountMoveSend(models.AbstractModel):
@@ -18,6 +24,45 @@ class AccountMoveSend(models.AbstractModel):
             from_cron and move.sending_data and move.sending_data.get("isp_link")
         )
         return vals
+
+    @api.model
+    def _isp_prerender_mail_bodies(self, moves):
+        """Render the e-mail bodies of ``moves`` ahead, one rendering per
+        template and language with the template compiled once
+        (``isp_qweb_compile_once``, as the dunning ladder's e-mails), for
+        ``_get_default_mail_body``; Odoo renders and compiles it per invoice.
+        Until ``_isp_forget_mail_bodies``."""
+        groups = defaultdict(list)
+        for move in moves:
+            template = self._get_default_mail_template_id(move)
+            if template:
+                groups[template].append(move.id)
+        bodies = {}
+        for template, ids in groups.items():
+            by_lang = defaultdict(list)
+            for move_id, lang in template._render_lang(ids).items():
+                by_lang[lang].append(move_id)
+            for lang, lang_ids in by_lang.items():
+                rendered = template.with_context(
+                    lang=lang, isp_qweb_compile_once=True
+                )._render_field("body_html", lang_ids, options={"post_process": True})
+                for move_id in lang_ids:
+                    bodies[move_id, template.id, lang] = rendered[move_id]
+        self.env.cr.cache[PRERENDERED_BODIES] = bodies
+
+    @api.model
+    def _isp_forget_mail_bodies(self):
+        self.env.cr.cache.pop(PRERENDERED_BODIES, None)
+
+    @api.model
+    def _get_default_mail_body(self, move, mail_template, mail_lang):
+        """Override of `account`: the body rendered ahead, if it was
+        (``_isp_prerender_mail_bodies``)."""
+        bodies = self.env.cr.cache.get(PRERENDERED_BODIES) or {}
+        key = (move.id, mail_template.id, mail_lang)
+        if key in bodies:
+            return bodies[key]
+        return super()._get_default_mail_body(move, mail_template, mail_lang)
 
     @api.model
     def _generate_invoice_documents(self, invoices_data, allow_fallback_pdf=False):
