@@ -60,13 +60,15 @@ RUNTIME_APT_PACKAGES = ["wkhtmltopdf"]
 # reports as a failure. The tests of isp_radius run a real FreeRADIUS 3.2 on
 # PostgreSQL (rlm_sql_postgresql, and its schema.sql); freeradius-utils brings
 # radclient / radtest for debugging by hand. poppler-utils' pdftotext reads
-# the text of the invoice PDFs (tests/test_sending.py).
+# the text of the invoice PDFs (tests/test_sending.py); gettext's msgfmt
+# checks the translation catalogues (tests/test_catalogues.py).
 TEST_APT_PACKAGES = [
     *RUNTIME_APT_PACKAGES,
     "chromium",
     "freeradius",
     "freeradius-postgresql",
     "freeradius-utils",
+    "gettext",
     "poppler-utils",
 ]
 
