@@ -33,3 +33,4 @@ from . import sms_sms
 from . import payment_transaction
 from . import isp_dashboard
 from . import isp_dashboard_receivables
+from . import isp_dashboard_revenue

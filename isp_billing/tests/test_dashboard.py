@@ -52,31 +52,22 @@ class TestDashboard(IspBillingCommon, HttpCase):
         )
         oct1, nov1 = cls.d("2026-10-01"), cls.d("2026-11-01")
         term = {"payment_term_id": cls.term_10.id}
-        # The book on 5 November 2026 (every invoice due 10 days after its date):
-        cls.home = cls._active_subscription(cls.plan_home, oct1, **term)
-        cls.business = cls._active_subscription(
-            cls.plan_business, oct1, partner=cls.customer_2, **term
-        )
-        cls.suspended = cls._active_subscription(
-            cls.plan_home, oct1, partner=customers[0], **term
-        )
-        cls.slow = cls._active_subscription(
-            cls.plan_home, nov1, partner=customers[1], **term
-        )
-        cls.flagged = cls._active_subscription(
-            cls.plan_home, oct1, partner=customers[2], **term
-        )
-        cls.draft = cls._create_subscription(cls.plan_home, nov1, partner=customers[3])
-        cls.gone = cls._active_subscription(
-            cls.plan_business, nov1, partner=customers[4], **term
-        )
-        cls.gone.action_terminate(nov1, "Moving", credit=False)
-        running = cls.home | cls.business | cls.suspended | cls.flagged
+        # The book on 5 November 2026 (every invoice due 10 days after its
+        # date), each change made on its day (the event log dates them so):
         Run = cls.env["isp.billing.run"]
         with freeze_time("2026-10-01 09:00:00"):
+            cls.home = cls._active_subscription(cls.plan_home, oct1, **term)
+            cls.business = cls._active_subscription(
+                cls.plan_business, oct1, partner=cls.customer_2, **term
+            )
+            cls.suspended = cls._active_subscription(
+                cls.plan_home, oct1, partner=customers[0], **term
+            )
+            cls.flagged = cls._active_subscription(
+                cls.plan_home, oct1, partner=customers[2], **term
+            )
+            running = cls.home | cls.business | cls.suspended | cls.flagged
             october = Run._bill(running, oct1)
-        with freeze_time("2026-11-01 09:00:00"):
-            Run._bill(running | cls.slow, nov1)
         cls.october = {inv.isp_subscription_ids: inv for inv in october}
         with freeze_time("2026-10-20 10:00:00"):
             # business: 4,000.00 of 9,999.00 paid; flagged: paid in full
@@ -84,11 +75,25 @@ class TestDashboard(IspBillingCommon, HttpCase):
                 cls.env["account.payment.register"].with_context(
                     active_model="account.move", active_ids=cls.october[sub].ids
                 ).create({"amount": amount})._create_payments()
-        cls.suspended.action_suspend("Asked to pause")
-        cls.slow._isp_dunning_throttle("test")
-        cls.flagged.write(
-            {"billing_exception": True, "billing_exception_reason": "No tax"}
-        )
+        with freeze_time("2026-11-01 09:00:00"):
+            cls.slow = cls._active_subscription(
+                cls.plan_home, nov1, partner=customers[1], **term
+            )
+            cls.draft = cls._create_subscription(
+                cls.plan_home, nov1, partner=customers[3]
+            )
+            cls.gone = cls._active_subscription(
+                cls.plan_business, nov1, partner=customers[4], **term
+            )
+            cls.gone.action_terminate(nov1, "Moving", credit=False)
+            Run._bill(running | cls.slow, nov1)
+        with freeze_time("2026-11-02 10:00:00"):
+            cls.suspended.action_suspend("Asked to pause")
+        with freeze_time("2026-11-03 10:00:00"):
+            cls.slow._isp_dunning_throttle("test")
+            cls.flagged.write(
+                {"billing_exception": True, "billing_exception_reason": "No tax"}
+            )
         cls.dashboard = cls.env["isp.dashboard"].with_user(cls.isp_user)
 
     def _data(self, dashboard=None, **filters):
@@ -197,6 +202,47 @@ class TestDashboard(IspBillingCommon, HttpCase):
             (3, 11997.0),
         )
         self.assertEqual(tiles["aging_current"]["value"], 0)
+
+    def test_recurring_revenue(self):
+        """From the MRR report, for ISP managers (who may read it). October:
+        new home, business, suspended, flagged (3 × 2,999.00 + 9,999.00 =
+        18,996.00), MRR at end 18,996.00. November: new slow (2,999.00) and
+        gone (9,999.00), gone's churn (9,999.00): MRR at end 18,996.00 +
+        12,998.00 - 9,999.00 = 21,995.00 over 5 subscriptions of 5
+        customers, ARPU 4,399.00; churn this month: gone, 9,999.00."""
+        manager = self.env["isp.dashboard"].with_user(self.isp_manager)
+        data, tiles = self._data(manager)
+        self.assertEqual(
+            (tiles["mrr"]["value"], tiles["mrr"]["amount"]), (5, 21995.0), tiles["mrr"]
+        )
+        self.assertEqual(tiles["arpu"]["amount"], 4399.0)
+        self.assertEqual(
+            (tiles["churn"]["value"], tiles["churn"]["amount"]), (1, 9999.0)
+        )
+        for key in ("mrr", "arpu", "churn"):
+            self.assertClickThrough(tiles[key], self.isp_manager)
+        chart = data["chart"]
+        self.assertEqual(len(chart["labels"]), 12)
+        series = {d["label"]: d["data"] for d in chart["datasets"]}
+        self.assertEqual(series["New"][-2:], [18996.0, 12998.0])
+        self.assertEqual(series["Churn"][-2:], [0.0, -9999.0])
+        self.assertEqual(series["MRR at end"][-2:], [18996.0, 21995.0])
+        self.assertEqual(set(series["MRR at end"][:-2]), {0.0})
+        # each bar opens its rows: November's churn is gone's
+        churn_index = [d["label"] for d in chart["datasets"]].index("Churn")
+        action = chart["actions"][churn_index][-1]
+        rows = self.env[action["res_model"]].search(action["domain"])
+        self.assertEqual(rows.subscription_id, self.gone)
+        # The business plan: business's 9,999.00, gone's churn.
+        __, tiles = self._data(manager, plan_id=self.plan_business.id)
+        self.assertEqual((tiles["mrr"]["value"], tiles["mrr"]["amount"]), (1, 9999.0))
+        self.assertEqual(
+            (tiles["churn"]["value"], tiles["churn"]["amount"]), (1, 9999.0)
+        )
+        # ISP users may not read the MRR report: no revenue tiles, no chart.
+        data, tiles = self._data()
+        self.assertFalse({"mrr", "arpu", "churn"} & set(tiles))
+        self.assertIsNone(data["chart"])
 
     def test_plan_filter(self):
         """Business plan only: business is active, its October invoice is
@@ -379,4 +425,13 @@ class TestDashboard(IspBillingCommon, HttpCase):
         self.touch_enabled = True
         self.start_tour(
             "/odoo/isp-dashboard", "isp_billing_dashboard_phone", login="dash_isp_user"
+        )
+
+    def test_tour_manager_sees_the_chart(self):
+        """In Chromium: an ISP manager's dashboard draws the MRR chart
+        (Chart.js) and the MRR tile opens the report's rows."""
+        self.start_tour(
+            "/odoo/isp-dashboard",
+            "isp_billing_dashboard_chart",
+            login="dash_isp_manager",
         )

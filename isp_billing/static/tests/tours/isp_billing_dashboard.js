@@ -91,3 +91,27 @@ registry.category("web_tour.tours").add("isp_billing_dashboard_phone", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("isp_billing_dashboard_chart", {
+    steps: () => [
+        {
+            content: "A manager sees the MRR chart above the tiles",
+            trigger: ".o_isp_dashboard .o_isp_dashboard_chart canvas",
+            run() {
+                const canvas = document.querySelector(".o_isp_dashboard_chart canvas");
+                if (!window.Chart || !Chart.getChart(canvas)) {
+                    throw new Error("no chart drawn on the canvas");
+                }
+            },
+        },
+        {
+            content: "and the MRR tile",
+            trigger: ".o_isp_dashboard_tile_mrr .o_isp_dashboard_tile_value",
+            run: "click",
+        },
+        {
+            content: "which opens the MRR report rows",
+            trigger: ".o_list_view .o_data_row",
+        },
+    ],
+});
