@@ -152,17 +152,26 @@ class AccountMove(models.Model):
     @api.model
     def _isp_lock_link_sending(self, limit):
         """Up to ``limit`` invoices queued in *portal link* mode, locked for
-        this transaction; those another transaction holds are left to it."""
+        this transaction; those another transaction holds are left to it.
+        As the ORM's search would: every company for the superuser (the
+        cron), the caller's companies otherwise (account.move's company
+        rule)."""
+        companies = (
+            self.env["res.company"].sudo().search([]).ids
+            if self.env.su
+            else self.env.companies.ids
+        )
         self.env.cr.execute(
             """
             SELECT id FROM account_move
              WHERE sending_data IS NOT NULL
                AND sending_data ->> 'isp_link' = 'true'
+               AND company_id = ANY(%s)
              ORDER BY id
              LIMIT %s
                FOR UPDATE SKIP LOCKED
             """,
-            [limit],
+            [companies, limit],
         )
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
