@@ -85,6 +85,11 @@ ALLOWED = {
         "ISP staff suspend and reactivate (termination: managers, checked by "
         "action_terminate)",
     ),
+    ("account.move", "action_print_pdf"): (
+        ACCOUNTING,
+        "Odoo's Print of an invoice: whoever may read it downloads its PDF, "
+        "made once in portal link mode (isp_billing/README.md)",
+    ),
     ("account.move", "action_mpesa_request_payment"): (
         ACCOUNTING,
         "asking a customer to pay an invoice is an accountant's act",
