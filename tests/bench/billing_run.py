@@ -45,28 +45,39 @@ isp_billing installed without demo data, and dropped at the end unless
 """
 
 import argparse
-import contextlib
 import json
 import os
-import platform
-import resource
-import subprocess
 import sys
-import threading
 import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from arm_sampler import LoadSampler, SequenceLockTimer, WaitSampler  # noqa: E402
-
-import harness  # noqa: E402
+import bench_common  # noqa: E402
+from arm_sampler import SequenceLockTimer  # noqa: E402
+from bench_common import (  # noqa: E402
+    PLAN_PRICE,
+    VAT_RATE,
+    AutoAnalyze,
+    Meter,
+    create_database,
+    create_partners,
+    drop_database,
+    machine_info,
+    odoo_env,
+    odoo_registry,
+    report_server,
+    run_children,
+    say,
+    setup_company,
+    sources_fingerprint,
+    wait_for_start,
+    wkhtmltopdf_patched,
+)
 
 SCRIPT = Path(__file__).resolve()
-PLAN_PRICE = 2999.0
-VAT_RATE = 16.0
 # Values of one invoice line that only the engine sets (links to the
 # subscription): the floor is plain account.move, without them.
 ISP_LINE_KEYS = (
@@ -85,44 +96,6 @@ CRON_XMLIDS = ("isp_billing.ir_cron_isp_billing", "isp_billing.ir_cron_isp_billi
 TARGET_RATIO = 0.95
 
 
-def say(message):
-    print(message, flush=True)
-
-
-# --- Odoo as a library --------------------------------------------------------
-
-
-def odoo_registry(args):
-    """Configure Odoo for ``args.db`` and return its registry."""
-    return harness.open_registry(args.db)
-
-
-def odoo_env(cr, context=None):
-    import odoo
-
-    return odoo.api.Environment(cr, odoo.SUPERUSER_ID, context or {})
-
-
-def rss_mb():
-    """Current resident set size of this process, in MB."""
-    with open("/proc/self/statm") as statm:
-        pages = int(statm.read().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def peak_rss_mb():
-    """Peak resident set size of this process (``ru_maxrss``), in MB: since its
-    start, or since the last reset_peak_rss()."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def reset_peak_rss():
-    """Reset the peak RSS (VmHWM, which ``ru_maxrss`` reads) to the current RSS,
-    so that the peak of the timed part excludes loading Odoo's registry."""
-    with open("/proc/self/clear_refs", "w") as clear_refs:
-        clear_refs.write("5")
-
-
 def add_months(day, months):
     from dateutil.relativedelta import relativedelta
 
@@ -130,204 +103,6 @@ def add_months(day, months):
 
 
 # --- database and setup (parent process) ------------------------------------------
-
-
-def create_database(args):
-    """Drop ``args.db`` if it exists, then create it with isp_billing, no demo."""
-    harness.create_bench_database(args.db, ["isp_billing"], say=say)
-
-
-@contextlib.contextmanager
-def report_server(args):
-    """Serve the database over HTTP while invoices are sent: wkhtmltopdf loads
-    the report's assets from ``report.url`` and fails without a server."""
-    port = harness.free_port()
-    log = harness.LOGS_DIR / f"bench-{args.db}-http.log"
-    cmd = [
-        *harness.odoo_command(),
-        f"--database={args.db}",
-        f"--addons-path={harness.addons_path()}",
-        f"--data-dir={harness.data_dir()}",
-        "--db-filter=^" + args.db.replace(".", r"\.") + "$",
-        "--http-interface=127.0.0.1",
-        f"--http-port={port}",
-        "--workers=0",
-        "--max-cron-threads=0",
-        "--log-level=warn",
-        f"--logfile={log}",
-    ]
-    server = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/web/login", timeout=5):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise harness.HarnessError(
-                        f"the HTTP server did not start, see {log}"
-                    ) from None
-                time.sleep(0.5)
-        yield url
-    finally:
-        harness.stop_process(server)
-
-
-class AutoAnalyze:
-    """Autovacuum's ANALYZE, for a server that runs with ``autovacuum = off``.
-
-    Without fresh statistics PostgreSQL keeps the plans of empty tables while
-    tens of thousands of invoices are inserted: e.g. Odoo's query for the last
-    invoice number then scans every invoice of the year (5 ms per invoice at
-    4,000 invoices, and growing) instead of reading one row. Every ``interval``
-    seconds, and before each arm, the tables past autovacuum's default
-    threshold (50 rows + 10 % changed since the last ANALYZE) are analyzed, as
-    autovacuum would. Nothing is done when autovacuum is on."""
-
-    QUERY = """
-        SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables
-         WHERE n_mod_since_analyze > 50 + 0.1 * n_live_tup
-    """
-
-    def __init__(self, db, interval=15.0):
-        import psycopg2
-
-        self.conn = psycopg2.connect(dbname=db)
-        self.conn.autocommit = True
-        with self.conn.cursor() as cur:
-            cur.execute("SHOW autovacuum")
-            self.needed = cur.fetchone()[0] != "on"
-        self.interval = interval
-        self.analyzed = 0
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.loop, daemon=True)
-
-    def __enter__(self):
-        if self.needed:
-            self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        if self.thread.is_alive():
-            self.thread.join()
-        self.conn.close()
-        return False
-
-    def loop(self):
-        while not self.stop.wait(self.interval):
-            self.run()
-
-    def run(self):
-        if not self.needed:
-            return
-        with self.lock, self.conn.cursor() as cur:
-            cur.execute(self.QUERY)
-            for (table,) in cur.fetchall():
-                cur.execute(f"ANALYZE {table}")
-                self.analyzed += 1
-
-
-def sources_fingerprint():
-    """Short SHA-256 of isp_billing's Python sources: which engine was measured
-    (the repository may have no commit for it)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for path in sorted((harness.REPO_ROOT / "isp_billing").rglob("*.py")):
-        digest.update(str(path.relative_to(harness.REPO_ROOT)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def machine_info(cr):
-    import odoo
-
-    cpu = "unknown"
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as meminfo:
-        mem_kb = int(meminfo.readline().split()[1])
-    cr.execute("SHOW server_version")
-    pg_version = cr.fetchone()[0]
-    cr.execute("SHOW autovacuum")
-    autovacuum = cr.fetchone()[0]
-    return {
-        "cpus": os.cpu_count(),
-        "cpu_model": cpu,
-        "ram_gb": round(mem_kb / 2**20, 1),
-        "kernel": platform.release(),
-        "postgresql": pg_version,
-        "autovacuum": autovacuum,
-        "odoo": odoo.release.version,
-        "python": platform.python_version(),
-        "wkhtmltopdf": wkhtmltopdf_version(),
-        "isp_billing_sources": sources_fingerprint(),
-    }
-
-
-def setup_company(env):
-    """Configure the main company (generic chart, loaded without demo data) and
-    create the 16 % VAT and the plan. Return ``(company, plan)``."""
-    company = env.ref("base.main_company")
-    if not company.chart_template:
-        env["account.chart.template"].try_loading(
-            "generic_coa", company=company, install_demo=False
-        )
-    journal = env["account.journal"].search(
-        [("company_id", "=", company.id), ("type", "=", "sale")], limit=1
-    )
-    # The engine's sending is timed on its own: not during the billing run.
-    company.write({"isp_send_invoices": False, "isp_journal_id": journal.id})
-    vat = env["account.tax"].create(
-        {
-            "name": "VAT 16% (bench)",
-            "amount": VAT_RATE,
-            "amount_type": "percent",
-            "type_tax_use": "sale",
-            "company_id": company.id,
-        }
-    )
-    plan = env["product.product"].create(
-        {
-            "name": "10 Mbps Home (bench)",
-            "type": "service",
-            "list_price": PLAN_PRICE,
-            "taxes_id": [(6, 0, vat.ids)],
-            "company_id": company.id,
-            "isp_is_plan": True,
-            "isp_download_mbps": 10,
-            "isp_upload_mbps": 10,
-            "isp_period_interval": 1,
-            "isp_period_unit": "month",
-            "isp_data_unlimited": True,
-        }
-    )
-    return company, plan
-
-
-def partner_ref(arm, n, index):
-    return f"bench-{arm}-{n}-{index:06d}"
-
-
-def create_partners(env, arm, n, start, stop):
-    return env["res.partner"].create(
-        [
-            {
-                "name": f"Bench {arm} {n} customer {index:06d}",
-                "ref": partner_ref(arm, n, index),
-                "email": f"{arm}.{n}.{index}@example.com",
-                "company_id": False,
-            }
-            for index in range(start, stop)
-        ]
-    )
 
 
 def setup_size(registry, n, day, plan_id, activate):
@@ -427,19 +202,10 @@ def child_command(args, arm, n, day, template=None, profile=None, worker=0):
     return cmd
 
 
-def child_result(arm, n, returncode, stdout, stderr):
-    result_lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
-    if returncode or not result_lines:
-        sys.stderr.write(stdout[-4000:] + stderr[-8000:])
-        raise RuntimeError(f"the {arm} arm (N={n}) failed")
-    return json.loads(result_lines[-1][len("RESULT ") :])
-
-
 def run_child(args, arm, n, day, template=None, profile=None):
     """Run one arm in a child process; return its result dict."""
     cmd = child_command(args, arm, n, day, template, profile)
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    return child_result(arm, n, proc.returncode, proc.stdout, proc.stderr)
+    return bench_common.run_child(cmd, f"the {arm} arm (N={n})")
 
 
 def run_workers(args, arm, n, day, workers, template=None, profile=None):
@@ -449,50 +215,14 @@ def run_workers(args, arm, n, day, workers, template=None, profile=None):
 
     :return: the arm's combined result (see :func:`combine_workers`)
     """
-    import tempfile
-
-    procs, pids = [], []
-    try:
-        for worker in range(workers):
-            prof = None
-            if profile:
-                prof = Path(f"{profile}-w{worker + 1}.prof")
-            cmd = child_command(args, arm, n, day, template, prof, worker)
-            err = tempfile.TemporaryFile("w+")
-            proc = subprocess.Popen(
-                [*cmd, "--barrier"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=err,
-                text=True,
-            )
-            procs.append((proc, err))
-        for proc, err in procs:
-            line = proc.stdout.readline()
-            if not line.startswith("READY "):
-                proc.wait()
-                err.seek(0)
-                child_result(arm, n, proc.returncode or 1, line, err.read())
-            pids.append(int(line.split()[1]))
-        load = LoadSampler().start()
-        waits = WaitSampler(args.db, pids).start()
-        for proc, __ in procs:
-            proc.stdin.write("GO\n")
-            proc.stdin.flush()
-        results = []
-        for proc, err in procs:
-            stdout = proc.stdout.read()
-            proc.wait()
-            err.seek(0)
-            results.append(child_result(arm, n, proc.returncode, stdout, err.read()))
-        waits.stop()
-        load.stop()
-    finally:
-        for proc, err in procs:
-            if proc.poll() is None:
-                harness.stop_process(proc)
-            err.close()
-    return combine_workers(results, load.result(), waits.result())
+    cmds = []
+    for worker in range(workers):
+        prof = None
+        if profile:
+            prof = Path(f"{profile}-w{worker + 1}.prof")
+        cmds.append(child_command(args, arm, n, day, template, prof, worker))
+    results, load, waits = run_children(args.db, cmds, f"the {arm} arm (N={n})")
+    return combine_workers(results, load, waits)
 
 
 def combine_workers(results, load, waits):
@@ -573,110 +303,6 @@ def numbering_lock_share(row):
     return row["waits"]["shares"].get("waits: invoice numbering lock", 0.0)
 
 
-def cpu_seconds(pid):
-    """User + system CPU time of process ``pid``, in seconds."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Meter:
-    """Wall time, CPU time, SQL queries and memory of the timed part of an arm.
-
-    CPU time is this process's (with its children: wkhtmltopdf) plus that of
-    the PostgreSQL backend serving ``cr``: on a shared machine it varies less
-    than wall time, which other processes' load stretches."""
-
-    def __init__(self, cr, profile=None):
-        import odoo
-
-        self.sql_db = odoo.sql_db
-        cr.execute("SELECT pg_backend_pid()")
-        self.backend_pid = cr.fetchone()[0]
-        self.profile = profile
-        self.profiler = None
-        self.rss_samples = []
-
-    def cpu(self):
-        times = os.times()
-        client = times.user + times.system + times.children_user
-        client += times.children_system
-        return client, cpu_seconds(self.backend_pid)
-
-    def __enter__(self):
-        self.cpu_before = self.cpu()
-        self.startup_peak = peak_rss_mb()
-        self.loadavg = os.getloadavg()[0]
-        self.rss_before = rss_mb()
-        reset_peak_rss()
-        self.queries_before = self.sql_db.sql_counter
-        if self.profile:
-            import cProfile
-
-            self.profiler = cProfile.Profile()
-            self.profiler.enable()
-        self.started_at = time.time()
-        self.started = time.perf_counter()
-        return self
-
-    def sample(self):
-        self.rss_samples.append(rss_mb())
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self.started
-        self.ended_at = time.time()
-        if self.profiler:
-            self.profiler.disable()
-            self.profiler.dump_stats(self.profile)
-        self.queries = self.sql_db.sql_counter - self.queries_before
-        client, server = self.cpu()
-        self.cpu_client = client - self.cpu_before[0]
-        self.cpu_server = server - self.cpu_before[1]
-        return False
-
-    def result(self, invoices, **extra):
-        return {
-            "invoices": invoices,
-            "seconds": round(self.seconds, 3),
-            "invoices_per_s": round(invoices / self.seconds, 1) if self.seconds else 0,
-            "cpu_client_s": round(self.cpu_client, 2),
-            "cpu_db_s": round(self.cpu_server, 2),
-            "cpu_ms_per_invoice": round(
-                1000 * (self.cpu_client + self.cpu_server) / invoices, 1
-            )
-            if invoices
-            else 0,
-            "queries": self.queries,
-            "queries_per_invoice": round(self.queries / invoices, 1) if invoices else 0,
-            "rss_start_mb": round(self.rss_before, 1),
-            "rss_first_batch_mb": round(self.rss_samples[0], 1)
-            if self.rss_samples
-            else None,
-            "rss_end_mb": round(rss_mb(), 1),
-            "peak_rss_mb": round(peak_rss_mb(), 1),
-            "rss_growth_mb": round(peak_rss_mb() - self.rss_before, 1),
-            "startup_peak_rss_mb": round(self.startup_peak, 1),
-            "loadavg_start": round(self.loadavg, 2),
-            "loadavg_end": round(os.getloadavg()[0], 2),
-            "profiled": bool(self.profile),
-            "started_at": self.started_at,
-            "ended_at": self.ended_at,
-            "backend_pid": self.backend_pid,
-            **extra,
-        }
-
-
-def wait_for_start(cr, args):
-    """With ``--barrier``: tell the parent that this child is ready (with its
-    PostgreSQL backend's pid) and wait for its go on stdin, so that the K
-    workers of an arm start together."""
-    if not args.barrier:
-        return
-    cr.execute("SELECT pg_backend_pid()")
-    print(f"READY {cr.fetchone()[0]}", flush=True)
-    sys.stdin.readline()
-
-
 def unlocked_due(cr, day):
     """Whether subscriptions due on ``day`` remain that no other transaction
     holds (``SKIP LOCKED``, as the job picks them), in a transaction of its own,
@@ -718,7 +344,7 @@ def arm_engine(registry, args, day):
         env = odoo_env(cr)
         cron = env.ref(CRON_XMLIDS[args.worker_index % len(CRON_XMLIDS)])
         cr.commit()
-        wait_for_start(cr, args)
+        wait_for_start(cr, args.barrier)
         with Meter(cr, args.profile) as meter:
             while True:
                 env = odoo_env(cr, {"lastcall": False, "cron_id": cron.id})
@@ -790,7 +416,7 @@ def arm_floor(registry, args, day):
             .ids
         )
         cr.commit()
-        wait_for_start(cr, args)
+        wait_for_start(cr, args.barrier)
         with Meter(cr, args.profile) as meter:
             for start in range(0, len(partner_ids), args.batch_size):
                 env = odoo_env(cr)
@@ -807,19 +433,6 @@ def arm_floor(registry, args, day):
                 batches += 1
                 meter.sample()
     return meter.result(invoices, calls=batches, worker_index=0, **lock.result())
-
-
-def wkhtmltopdf_version():
-    proc = subprocess.run(
-        ["wkhtmltopdf", "--version"], capture_output=True, text=True, check=False
-    )
-    return proc.stdout.strip() or "missing"
-
-
-def wkhtmltopdf_patched():
-    """Whether wkhtmltopdf is built on a patched Qt: an unpatched build (Debian's
-    package) renders one document per call and fails on a batch of invoices."""
-    return "patched qt" in wkhtmltopdf_version()
 
 
 def arm_send(registry, args, day):
@@ -891,7 +504,7 @@ def arm_send(registry, args, day):
 
 
 def child_main(args):
-    registry = odoo_registry(args)
+    registry = odoo_registry(args.db)
     day = date.fromisoformat(args.date)
     arm = {"engine": arm_engine, "floor": arm_floor, "send": arm_send}[args.arm]
     result = arm(registry, args, day)
@@ -1336,7 +949,7 @@ def run_size(args, registry, analyzer, n, day, plan_id):
 
 def run_send(args, registry, day):
     say(f"\n== Sending a sample of {args.send_sample} engine invoices ==")
-    with report_server(args) as url:
+    with report_server(args.db) as url:
         with registry.cursor() as cr:
             odoo_env(cr)["ir.config_parameter"].set_param("report.url", url)
         send = run_child(args, "send", args.send_sample, day)
@@ -1392,8 +1005,8 @@ def report(args, machine, rows, checks, send):
 def parent_main(args):
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
     day = date.fromisoformat(args.date) if args.date else date.today().replace(day=1)
-    create_database(args)
-    registry = odoo_registry(args)
+    create_database(args.db)
+    registry = odoo_registry(args.db)
     with registry.cursor() as cr:
         env = odoo_env(cr)
         machine = machine_info(cr)
@@ -1427,11 +1040,7 @@ def parent_main(args):
     if args.keep_db:
         say(f"Database {args.db} kept")
     else:
-        import odoo
-
-        odoo.modules.registry.Registry.delete(args.db)
-        odoo.sql_db.close_db(args.db)
-        harness.drop_db(args.db)
+        drop_database(args.db)
         say(f"Database {args.db} dropped")
 
 

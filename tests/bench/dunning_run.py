@@ -46,9 +46,7 @@ from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import billing_run as br  # noqa: E402
-
-import harness  # noqa: E402
+import bench_common as bc  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
 PLAN_PRICE = 2999.0
@@ -80,8 +78,8 @@ VACUUMED_TABLES = (
     "isp_dunning_log",
 )
 
-say = br.say
-odoo_env = br.odoo_env
+say = bc.say
+odoo_env = bc.odoo_env
 
 
 # --- setup (parent process) -------------------------------------------------------
@@ -361,7 +359,7 @@ def arm_real(registry, args, day):
                 "ir_cron_progress_id": progress.id,
             },
         )
-        with br.Meter(cr, args.profile) as meter:
+        with bc.Meter(cr, args.profile) as meter:
             done = env["isp.dunning.step"]._cron_dunning(
                 today=day, batch_size=args.batch_size
             )
@@ -423,7 +421,7 @@ def arm_floor(registry, args, day):
         )
         mails, sms = floor_values(env, company, invoices)
         cr.commit()
-        with br.Meter(cr, args.profile) as meter:
+        with bc.Meter(cr, args.profile) as meter:
             for indexes in split_every(args.batch_size, range(len(invoices))):
                 env = child_env(cr)
                 env["mail.mail"].sudo().create([mails[i] for i in indexes])
@@ -435,7 +433,7 @@ def arm_floor(registry, args, day):
 
 
 def child_main(args):
-    registry = br.odoo_registry(args)
+    registry = bc.odoo_registry(args.db)
     day = date.fromisoformat(args.date)
     arm = {"real": arm_real, "floor": arm_floor}[args.arm]
     meter, invoices = arm(registry, args, day)
@@ -447,8 +445,8 @@ def child_main(args):
         "cpu_db_s": round(meter.cpu_server, 2),
         "queries": meter.queries,
         "rss_start_mb": round(meter.rss_before, 1),
-        "peak_rss_mb": round(br.peak_rss_mb(), 1),
-        "rss_end_mb": round(br.rss_mb(), 1),
+        "peak_rss_mb": round(bc.peak_rss_mb(), 1),
+        "rss_end_mb": round(bc.rss_mb(), 1),
         "loadavg_start": round(meter.loadavg, 2),
         "loadavg_end": round(os.getloadavg()[0], 2),
         "profiled": bool(args.profile),
@@ -599,11 +597,11 @@ def print_profile(path, limit=30):
 def parent_main(args):
     start = date.fromisoformat(args.date) if args.date else date.today().replace(day=1)
     if not args.reuse:
-        br.create_database(args)
-    registry = br.odoo_registry(args)
+        bc.create_database(args.db)
+    registry = bc.odoo_registry(args.db)
     with registry.cursor() as cr:
         env = odoo_env(cr)
-        machine = br.machine_info(cr)
+        machine = bc.machine_info(cr)
         machine.pop("wkhtmltopdf", None)
         if args.reuse:
             company = env.ref("base.main_company")
@@ -617,7 +615,7 @@ def parent_main(args):
         )
     say("Machine: " + json.dumps(machine))
     runs, extra = [], {}
-    with br.AutoAnalyze(args.db, args.analyze_every) as analyzer:
+    with bc.AutoAnalyze(args.db, args.analyze_every) as analyzer:
         if args.reuse:
             say(f"\n== Reusing {args.db} (setup done) ==")
         else:
@@ -682,16 +680,12 @@ def parent_main(args):
             )
         )
         say(f"Results written to {args.json}")
-    if br.sources_fingerprint() != machine["isp_billing_sources"]:
+    if bc.sources_fingerprint() != machine["isp_billing_sources"]:
         say("WARNING: isp_billing's sources changed during the run")
     if args.keep_db:
         say(f"Database {args.db} kept")
     else:
-        import odoo
-
-        odoo.modules.registry.Registry.delete(args.db)
-        odoo.sql_db.close_db(args.db)
-        harness.drop_db(args.db)
+        bc.drop_database(args.db)
         say(f"Database {args.db} dropped")
 
 

@@ -54,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from arm_sampler import LoadSampler  # noqa: E402
-from billing_run import (  # noqa: E402
+from bench_common import (  # noqa: E402
     Meter,
     create_partners,
     odoo_env,
@@ -344,7 +344,7 @@ def parent_main(args):
             continue
         say(f"Arm {arm}: {sizes[arm]} invoices")
         if arm == "odoo":
-            with report_server(args) as url:
+            with report_server(args.db) as url:
                 result = run_child(args, arm, url)
         else:
             result = run_child(args, arm)
