@@ -45,6 +45,7 @@
         "wizards/isp_billing_wizard_views.xml",
         "wizards/isp_subscription_change_plan_views.xml",
         "wizards/isp_subscription_state_views.xml",
+        "wizards/isp_subscriber_import_wizard_views.xml",
         "views/portal_templates.xml",
         "views/isp_dashboard_views.xml",
         "report/isp_report_aging_views.xml",

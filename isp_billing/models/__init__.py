@@ -34,3 +34,4 @@ from . import payment_transaction
 from . import isp_dashboard
 from . import isp_dashboard_receivables
 from . import isp_dashboard_revenue
+from . import isp_subscriber_import

@@ -24,3 +24,4 @@ from . import test_report_aging
 from . import test_invoice_inalterability
 from . import test_report_collections
 from . import test_report_mrr
+from . import test_subscriber_import

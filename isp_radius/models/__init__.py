@@ -11,3 +11,4 @@ from . import isp_radius_outbox
 from . import isp_radius_topup
 from . import isp_subscription_topup
 from . import isp_dashboard
+from . import isp_subscriber_import

@@ -9,3 +9,4 @@ from . import test_portal_topup
 from . import test_backend_views
 from . import test_dashboard
 from . import test_template_upgrade
+from . import test_subscriber_import

@@ -1,0 +1,220 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import base64
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools import format_amount
+
+
+class IspSubscriberImportWizard(models.TransientModel):
+    """*ISP → Configuration → Import subscribers*: the migration import of
+    customers and their subscriptions from another billing system's export,
+    with a dry run first (the service ``isp.subscriber.import``)."""
+
+    _name = "isp.subscriber.import.wizard"
+    _description = "Import subscribers"
+
+    mapping = fields.Selection(
+        [
+            ("generic", "Generic layout (the template)"),
+            ("phpnuxbill", "phpNuxBill (tbl_customers and tbl_user_recharges)"),
+            ("splynx", "Splynx (customers export)"),
+        ],
+        string="File layout",
+        required=True,
+        default="generic",
+    )
+    file = fields.Binary(string="File", attachment=False)
+    filename = fields.Char(string="File name")
+    recharge_file = fields.Binary(
+        string="Recharges file",
+        attachment=False,
+        help="phpNuxBill: the export of tbl_user_recharges.",
+    )
+    recharge_filename = fields.Char(string="Recharges file name")
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    pricelist_id = fields.Many2one(
+        "product.pricelist",
+        string="Pricelist",
+        domain="[('company_id', 'in', (company_id, False))]",
+        help="The pricelist of the imported subscriptions. Empty: the products' "
+        "sales prices.",
+    )
+    date_ref = fields.Date(
+        string="Opening balance date",
+        required=True,
+        default=fields.Date.context_today,
+        help="The date of the opening invoices and credit notes.",
+    )
+    state = fields.Selection(
+        [("draft", "To check"), ("checked", "Checked"), ("done", "Imported")],
+        default="draft",
+        readonly=True,
+    )
+    row_count = fields.Integer(string="Rows", readonly=True)
+    new_count = fields.Integer(string="To import", readonly=True)
+    exists_count = fields.Integer(string="Already imported", readonly=True)
+    problem_count = fields.Integer(string="Rows with a problem", readonly=True)
+    created_count = fields.Integer(string="Imported now", readonly=True)
+    problems_html = fields.Html(string="Problems", readonly=True)
+    reconciliation_html = fields.Html(string="Reconciliation", readonly=True)
+    template_file = fields.Binary(string="Template", attachment=False, readonly=True)
+
+    @api.model
+    def default_get(self, fields_list):
+        self.env["isp.subscriber.import"]._check_import_access()
+        return super().default_get(fields_list)
+
+    def _reopen(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def _prepare(self):
+        """Read the file and check every row (writes nothing)."""
+        self.ensure_one()
+        service = self.env["isp.subscriber.import"].with_company(self.company_id)
+        service._check_import_access()
+        rows = service._read_file(
+            self.mapping,
+            base64.b64decode(self.file or b""),
+            self.filename,
+            recharges=base64.b64decode(self.recharge_file or b""),
+            recharges_name=self.recharge_filename,
+        )
+        return service, service._prepare_rows(
+            rows, self.company_id, pricelist=self.pricelist_id
+        )
+
+    def _show(self, service, prepared, state, created=0):
+        statuses = [item["status"] for item in prepared]
+        self.write(
+            {
+                "state": state,
+                "row_count": len(prepared),
+                "new_count": statuses.count("new"),
+                "exists_count": statuses.count("exists"),
+                "problem_count": statuses.count("error"),
+                "created_count": created,
+                "problems_html": self._problems_html(prepared),
+                "reconciliation_html": self._reconciliation_html(
+                    service._prepare_reconciliation(prepared, self.company_id)
+                ),
+            }
+        )
+        return self._reopen()
+
+    def action_dry_run(self):
+        """Check the file: every row with a problem and its reason, and the
+        reconciliation of what is in Odoo already. Writes nothing but this
+        wizard."""
+        self.env["isp.subscriber.import"]._check_import_access()
+        service, prepared = self._prepare()
+        return self._show(service, prepared, "checked")
+
+    def action_import(self):
+        """Import the rows without a problem (the others are listed), then
+        show the reconciliation."""
+        self.env["isp.subscriber.import"]._check_import_access()
+        service, prepared = self._prepare()
+        result = service._import_prepared(
+            prepared,
+            self.company_id,
+            date_ref=self.date_ref,
+            pricelist=self.pricelist_id,
+        )
+        return self._show(service, prepared, "done", created=len(result["created"]))
+
+    def action_download_template(self):
+        """The generic layout as a CSV file with one example row."""
+        self.env["isp.subscriber.import"]._check_import_access()
+        self.template_file = base64.b64encode(
+            self.env["isp.subscriber.import"]._prepare_template()
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self._name}/{self.id}/template_file/"
+            "subscribers_template.csv?download=true",
+            "target": "self",
+        }
+
+    # ------------------------------------------------------------------
+    # Rendering
+    # ------------------------------------------------------------------
+
+    def _problems_html(self, prepared):
+        rows = [item for item in prepared if item["status"] == "error"]
+        if not rows:
+            return False
+        _ = self.env._
+        html = Markup("<table class='table table-sm'><thead><tr>")
+        for title in (_("Line"), _("Account number"), _("Name"), _("Problem")):
+            html += Markup("<th>%s</th>") % title
+        html += Markup("</tr></thead><tbody>")
+        for item in rows:
+            html += Markup("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>") % (
+                item["line"],
+                item["values"].get("account_number") or "",
+                item["values"].get("name") or "",
+                "; ".join(item["errors"]),
+            )
+        return html + Markup("</tbody></table>")
+
+    def _reconciliation_html(self, totals):
+        _ = self.env._
+        html = Markup("")
+        for code, figures in totals.items():
+            currency = self.env["res.currency"].search([("name", "=", code)], limit=1)
+
+            def money(value, currency=currency):
+                return format_amount(self.env, value, currency)
+
+            html += Markup(
+                "<table class='table table-sm'><thead><tr><th>%s</th><th>%s</th>"
+                "<th>%s</th></tr></thead><tbody>"
+            ) % (code, _("In the file"), _("In Odoo"))
+            for label, in_file, in_odoo in (
+                (_("Rows"), figures["rows"], ""),
+                (_("Rows with a problem"), figures["problems"], ""),
+                (
+                    _("Subscribers"),
+                    figures["subscribers_file"],
+                    figures["subscribers_odoo"],
+                ),
+                (
+                    _("Recurring amount (one period, untaxed)"),
+                    money(figures["price_file"]),
+                    money(figures["price_odoo"]),
+                ),
+                (_("Monthly recurring (MRR)"), "", money(figures["mrr_odoo"])),
+                (
+                    _("Opening balances"),
+                    money(figures["balance_file"]),
+                    money(figures["balance_odoo"]),
+                ),
+            ):
+                html += Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % (
+                    label,
+                    in_file,
+                    in_odoo,
+                )
+            for line, number, price, odoo in figures["differences"]:
+                html += Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % (
+                    _(
+                        "Price differs on line %(line)s (%(number)s)",
+                        line=line,
+                        number=number or "",
+                    ),
+                    money(price),
+                    money(odoo),
+                )
+            html += Markup("</tbody></table>")
+        return html
