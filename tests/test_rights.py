@@ -79,6 +79,14 @@ ALLOWED = {
     ),
     ("isp.billing.wizard", "action_preview"): ({"isp_manager"}, "a billing run"),
     ("isp.billing.wizard", "action_bill"): ({"isp_manager"}, "a billing run"),
+    **{
+        ("isp.subscriber.import.wizard", method): (
+            {"isp_manager"},
+            "the migration import is an ISP manager's (isp_billing/README.md: "
+            "Importing subscribers)",
+        )
+        for method in ("action_dry_run", "action_import", "action_download_template")
+    },
     ("isp.subscription.change.plan", "action_confirm"): (STAFF, "ISP staff"),
     ("isp.subscription.state.wizard", "action_confirm"): (
         STAFF,
@@ -319,6 +327,9 @@ def world(odoo_registry, isp_test_db):
             ),
             "res.config.settings": env["res.config.settings"].create({}),
             "isp.report.aging.wizard": env["isp.report.aging.wizard"].create({}),
+            "isp.subscriber.import.wizard": env["isp.subscriber.import.wizard"].create(
+                {}
+            ),
             "sms.sms": env["sms.sms"].create(
                 {"number": "+254700000001", "body": "rights suite", "state": "error"}
             ),
