@@ -98,9 +98,7 @@ class TestSubscriberImportDryRun(SubscriberImportCommon):
             "IMP016,C16,Bad Mail,,not-an-email,,,HOME10,,2026-01-10,,,,,,",
             "IMP017,C17,Split One,,,,,HOME10,,2026-01-10,,,,,,100",
             "IMP018,C17,Split One,,,,,BIZ50,,2026-01-10,,,,,,200",
-            "IMP019,C19,Zero Price,,,,,FREE,,2026-01-10,,,,,,",
         )
-        self._isp_plan("Free plan", 0.0).default_code = "FREE"
         before = self._footprint()
         wizard = self.env["isp.subscriber.import.wizard"].create(
             {"file": base64.b64encode(content), "filename": "old.csv"}
@@ -128,7 +126,6 @@ class TestSubscriberImportDryRun(SubscriberImportCommon):
             17: "invalid e-mail not-an-email",
             18: "the rows of one customer give different opening balances",
             19: "the rows of one customer give different opening balances",
-            20: r"plan \[FREE\] Free plan has no price",
         }
         for line, reason in expected.items():
             with self.subTest(line=line):
@@ -318,11 +315,12 @@ class TestSubscriberImportRun(SubscriberImportCommon):
         self.assertEqual(figures["price_odoo"], 3299.0 + 2999.0)
         self.assertEqual(figures["differences"], [(3, "IMP402", 2500.0, 2999.0)])
 
-    @mute_logger("odoo.addons.isp_billing.models.isp_subscriber_import")
+    @mute_logger("odoo.sql_db")
     def test_failed_customer_leaves_nothing_of_it(self):
-        """A customer whose row fails in the real run (here its plan lost its
-        price after the dry run) leaves nothing: no partner, no subscription;
-        the others are imported."""
+        """A customer whose row fails in the real run (here another user gave
+        its second account number to a subscription after the dry run)
+        leaves nothing: no partner, no subscription, no opening document; the
+        others are imported."""
         content = csv_file(
             "IMP501,C501,Fine Customer,,,,,HOME10,,2026-01-10,,2026-12-01,,,,100",
             "IMP502,C502,Doomed Customer,,,,,HOME10,,2026-01-10,,2026-12-01,,,,100",
@@ -330,15 +328,21 @@ class TestSubscriberImportRun(SubscriberImportCommon):
         )
         prepared = self._prepare(content)
         self.assertEqual({item["status"] for item in prepared}, {"new"})
-        self.plan_business.lst_price = 0.0
+        taken = self._create_subscription(
+            self.plan_home, self.d("2026-01-10"), account_number="IMP503"
+        )
+        moves_before = self.env["account.move"].search_count([])
         result = self.service._import_prepared(prepared, self.company)
         self.assertEqual(sorted(result["failed"]), [3, 4])
-        self.assertRegex(result["failed"][4], "has no price")
+        self.assertRegex(result["failed"][4], "isp_subscription_account_number_unique")
         self.assertTrue(self._sub("IMP501"))
-        self.assertFalse(self._sub("IMP502") | self._sub("IMP503"))
+        self.assertFalse(self._sub("IMP502"))
+        self.assertEqual(self._sub("IMP503"), taken)
         self.assertFalse(
             self.env["res.partner"].search([("name", "=", "Doomed Customer")])
         )
+        # Only the fine customer's opening invoice.
+        self.assertEqual(self.env["account.move"].search_count([]), moves_before + 1)
 
     def test_xlsx_with_date_cells(self):
         book = openpyxl.Workbook()
@@ -511,6 +515,8 @@ class TestSubscriberImportRights(SubscriberImportCommon, HttpCase):
         self._rpc("isp.subscriber.import.wizard", "action_dry_run", [[wizard_id]])
         self.assertEqual(self._footprint(), before)
         self._rpc("isp.subscriber.import.wizard", "action_import", [[wizard_id]])
+        wizard = self.env["isp.subscriber.import.wizard"].browse(wizard_id)
+        self.assertEqual(wizard.created_count, 1, wizard.problems_html)
         self.assertEqual(self._sub("IMP801").partner_id.name, "Over Rpc")
         # The manager's wizard is not another user's to run.
         HttpCase.authenticate(self, "import_isp_user", "import_isp_user")

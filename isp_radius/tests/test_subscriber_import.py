@@ -43,7 +43,9 @@ class TestSubscriberImportRadius(IspRadiusCommon):
         static IP; a suspended one is refused."""
         tag = uuid.uuid4().hex[:8]
         rows = [
-            self._row(f"RAD{tag}1", f"old.{tag}@pppoe", "Kept-Pass 1!", "10.77.0.11"),
+            self._row(
+                f"RAD{tag}1", f"old.{tag}@isp.example", "Kept-Pass 1!", "10.77.0.11"
+            ),
             self._row(f"RAD{tag}2", f"old2.{tag}", "x:y/z-2"),
         ]
         prepared = self._prepare(*rows)
@@ -52,11 +54,11 @@ class TestSubscriberImportRadius(IspRadiusCommon):
             result = self.service._import_prepared(prepared, self.company)
         subs = self.env["isp.subscription"].browse(result["created"])
         self.assertEqual(
-            subs.mapped("radius_username"), [f"old.{tag}@pppoe", f"old2.{tag}"]
+            subs.mapped("radius_username"), [f"old.{tag}@isp.example", f"old2.{tag}"]
         )
         subs._radius_sync()
         self.assertEqual(set(subs.mapped("radius_sync_state")), {"synced"})
-        accepted, reply = self.authenticate(f"old.{tag}@pppoe", "Kept-Pass 1!")
+        accepted, reply = self.authenticate(f"old.{tag}@isp.example", "Kept-Pass 1!")
         self.assertTrue(accepted)
         self.assertEqual(reply["Framed-IP-Address"], ["10.77.0.11"])
         self.assertEqual(reply["Mikrotik-Rate-Limit"], ["10M/10M"])
@@ -65,13 +67,13 @@ class TestSubscriberImportRadius(IspRadiusCommon):
         accepted, __ = self.authenticate(f"old2.{tag}", "another password")
         self.assertFalse(accepted)
         # Importing the same file again changes nothing in Odoo or FreeRADIUS.
-        before = self.radius_rows(f"old.{tag}@pppoe")
+        before = self.radius_rows(f"old.{tag}@isp.example")
         prepared = self._prepare(*rows)
         self.assertEqual([item["status"] for item in prepared], ["exists", "exists"])
         self.assertEqual(
             self.service._import_prepared(prepared, self.company)["created"], []
         )
-        self.assertEqual(self.radius_rows(f"old.{tag}@pppoe"), before)
+        self.assertEqual(self.radius_rows(f"old.{tag}@isp.example"), before)
 
     def test_dry_run_radius_problems(self):
         """A username another subscription has, a username twice in the
