@@ -152,7 +152,10 @@ class IspSubscriberImport(models.AbstractModel):
                 "customer_ref": f"phpnuxbill-{_text(customer.get('id'))}",
                 "name": customer.get("fullname"),
                 "phone": customer.get("phonenumber"),
-                "email": customer.get("email"),
+                # "1" is tbl_customers' default e-mail: none given.
+                "email": ""
+                if _text(customer.get("email")) == "1"
+                else customer.get("email"),
                 "street": customer.get("address"),
                 "plan": recharge.get("namebp"),
                 "start_date": _text(customer.get("created_at"))[:10],

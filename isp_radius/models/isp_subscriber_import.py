@@ -15,6 +15,23 @@ from .isp_subscription import USERNAME_RE
 RADIUS_COLUMNS = ("radius_username", "radius_password", "static_ip")
 
 
+def filtered_by_freeradius(username):
+    """Does FreeRADIUS's standard ``filter_username`` policy (the test
+    bed's, ``tests/freeradius/raddb/policy.d/filter``) reject this login?
+    Several @, two dots in a row, a trailing dot, a realm that starts with
+    a dot or has none."""
+    if "@" not in username:
+        return ".." in username or username.endswith(".")
+    realm = username.split("@", 1)[1]
+    return (
+        "@" in realm
+        or ".." in username
+        or username.endswith(".")
+        or realm.startswith(".")
+        or "." not in realm.strip(".")
+    )
+
+
 class IspSubscriberImport(models.AbstractModel):
     _inherit = "isp.subscriber.import"
 
@@ -89,6 +106,15 @@ class IspSubscriberImport(models.AbstractModel):
                     _(
                         "RADIUS username %(username)s: only letters A-Z, digits and "
                         "@ . _ : / -, at most 64 characters",
+                        username=username,
+                    )
+                )
+            elif filtered_by_freeradius(username):
+                errors.append(
+                    _(
+                        "RADIUS username %(username)s: FreeRADIUS's filter_username "
+                        "policy rejects it (several @, two dots in a row, a trailing "
+                        "dot, or a realm without a dot)",
                         username=username,
                     )
                 )

@@ -77,9 +77,9 @@ class TestSubscriberImportRadius(IspRadiusCommon):
 
     def test_dry_run_radius_problems(self):
         """A username another subscription has, a username twice in the
-        file, a username FreeRADIUS cannot match, a password a RADIUS packet
-        cannot carry, an IP that is not IPv4 or taken: each listed, nothing
-        written."""
+        file, a username FreeRADIUS cannot match or its filter_username policy
+        rejects, a password a RADIUS packet cannot carry, an IP that is not
+        IPv4 or taken: each listed, nothing written."""
         taken = self._provisioned(self.plan_home, radius_static_ip="10.77.1.1")
         tag = uuid.uuid4().hex[:8]
         prepared = self._prepare(
@@ -91,6 +91,8 @@ class TestSubscriberImportRadius(IspRadiusCommon):
             self._row(f"DUP{tag}6", f"ip.{tag}", "pw6", "10.77.300.1"),
             self._row(f"DUP{tag}7", f"ip2.{tag}", "pw7", "10.77.1.1"),
             self._row(f"DUP{tag}8", f"fine.{tag}", "pw8"),
+            self._row(f"DUP{tag}9", f"realm.{tag}@pppoe", "pw9"),
+            self._row(f"DUP{tag}10", f"two..dots.{tag}", "pw10"),
         )
         errors = {item["line"]: "; ".join(item["errors"]) for item in prepared}
         self.assertRegex(
@@ -107,6 +109,8 @@ class TestSubscriberImportRadius(IspRadiusCommon):
             errors[8], f"static IP 10.77.1.1: subscription {taken.account_number}"
         )
         self.assertEqual(errors[9], "")
+        for line in (10, 11):
+            self.assertRegex(errors[line], "filter_username policy rejects it")
         self.assertFalse(
             self.env["isp.subscription"].search(
                 [("account_number", "=like", f"DUP{tag}%")]
