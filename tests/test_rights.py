@@ -85,7 +85,12 @@ ALLOWED = {
             "the migration import is an ISP manager's (isp_billing/README.md: "
             "Importing subscribers)",
         )
-        for method in ("action_dry_run", "action_import", "action_download_template")
+        for method in (
+            "action_dry_run",
+            "action_import",
+            "action_refresh",
+            "action_download_template",
+        )
     },
     ("isp.subscription.change.plan", "action_confirm"): (STAFF, "ISP staff"),
     ("isp.subscription.state.wizard", "action_confirm"): (

@@ -814,15 +814,23 @@ class IspSubscriberImport(models.AbstractModel):
 
     @api.model
     def _import_prepared(
-        self, prepared, company, date_ref=None, pricelist=None, batch_size=200
+        self,
+        prepared,
+        company,
+        date_ref=None,
+        pricelist=None,
+        batch_size=200,
+        limit=None,
     ):
         """Import the ``new`` rows of :meth:`_prepare_rows`, customer by
         customer, each in a savepoint (a failure leaves nothing of that
         customer), ``batch_size`` customers per batch (flushed, the cache
-        emptied, progress logged and reported to the cron runner). Rows in
-        ``error`` or ``exists`` are left alone.
+        emptied, progress logged and reported to the cron runner), at most
+        ``limit`` customers in this call. Rows in ``error`` or ``exists`` are
+        left alone; the rows imported become ``created``.
 
-        :return: ``{"created": [subscription ids], "failed": {line: reason}}``
+        :return: ``{"created": [subscription ids], "failed": {line: reason},
+            "remaining": customers left to import}``
         :rtype: dict
         """
         self._check_import_access()
@@ -830,11 +838,12 @@ class IspSubscriberImport(models.AbstractModel):
         groups = defaultdict(list)
         for item in prepared:
             groups[item["group"]].append(item)
-        todo = [
+        todo_all = [
             items
             for items in groups.values()
             if any(i["status"] == "new" for i in items)
         ]
+        todo = todo_all[:limit] if limit else todo_all
         created, failed = [], {}
         journal = self.env["account.journal"]
         for start in range(0, len(todo), batch_size):
@@ -856,12 +865,23 @@ class IspSubscriberImport(models.AbstractModel):
                             failed[item["line"]] = str(reason)
                             item["status"] = "error"
                             item["errors"].append(str(reason))
+                else:
+                    for item in items:
+                        if item["status"] == "new":
+                            item["status"] = "created"
             self.env.flush_all()
             self.env.invalidate_all()
             done = min(start + batch_size, len(todo))
-            _logger.info("Subscriber import: %s of %s customers", done, len(todo))
-            self.env["ir.cron"]._notify_progress(done=done, remaining=len(todo) - done)
-        return {"created": created, "failed": failed}
+            remaining = len(todo_all) - done
+            _logger.info(
+                "Subscriber import: %s of %s customers", done, done + remaining
+            )
+            self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return {
+            "created": created,
+            "failed": failed,
+            "remaining": len(todo_all) - len(todo),
+        }
 
     @api.model
     def _import_customer(self, items, company, date_ref, pricelist, journal):

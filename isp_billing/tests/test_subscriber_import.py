@@ -204,7 +204,7 @@ class TestSubscriberImportRun(SubscriberImportCommon):
         before = self._footprint()
         prepared, result = self._import(content)
         self.assertEqual([item["status"] for item in prepared], ["exists"] * 3)
-        self.assertEqual(result, {"created": [], "failed": {}})
+        self.assertEqual(result, {"created": [], "failed": {}, "remaining": 0})
         self.assertEqual(self._footprint(), before)
 
     def test_billed_until_respected_by_the_next_billing_run(self):
@@ -343,6 +343,51 @@ class TestSubscriberImportRun(SubscriberImportCommon):
         )
         # Only the fine customer's opening invoice.
         self.assertEqual(self.env["account.move"].search_count([]), moves_before + 1)
+
+    def test_import_continues_in_batches_in_the_background(self):
+        """The wizard imports the first batch of customers, then the
+        scheduled action the next ones, a batch per call, with the progress
+        on the wizard; a row that failed in an earlier batch is not retried."""
+        content = csv_file(
+            *(
+                f"IMP9{n:02d},C9{n:02d},Batch {n},,,,,HOME10,,2026-01-10,,"
+                "2026-12-01,,,,"
+                for n in range(1, 6)
+            )
+        )
+        taken = self._create_subscription(
+            self.plan_home, self.d("2026-01-10"), account_number="IMP903"
+        )
+        Wizard = self.env["isp.subscriber.import.wizard"].with_context(
+            isp_import_batch_size=2
+        )
+        wizard = Wizard.create(
+            {"file": base64.b64encode(content), "filename": "batches.csv"}
+        )
+        cron = self.env.ref("isp_billing.ir_cron_isp_subscriber_import")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        wizard.action_dry_run()
+        self.assertEqual((wizard.exists_count, wizard.new_count), (1, 4))
+        wizard.action_import()
+        self.assertEqual(wizard.state, "running")
+        self.assertEqual((wizard.created_count, wizard.remaining_count), (2, 2))
+        self.assertTrue(self._sub("IMP901") and self._sub("IMP902"))
+        self.assertFalse(self._sub("IMP904") or self._sub("IMP905"))
+        self.assertGreater(Trigger.search_count([("cron_id", "=", cron.id)]), triggers)
+        # Line 5 (IMP904) failed in an earlier batch: not retried.
+        wizard.failed_lines = {"5": "an earlier batch failed"}
+        Wizard._cron_import_subscribers()
+        self.assertEqual(wizard.state, "done")
+        self.assertEqual((wizard.created_count, wizard.remaining_count), (3, 0))
+        self.assertFalse(self._sub("IMP904"))
+        self.assertEqual(self._sub("IMP905").partner_id.name, "Batch 5")
+        self.assertEqual(self._sub("IMP903"), taken)
+        self.assertEqual(wizard.problem_count, 1)
+        self.assertIn("an earlier batch failed", wizard.problems_html)
+        before = self._footprint()
+        Wizard._cron_import_subscribers()  # nothing running: nothing done
+        self.assertEqual(self._footprint(), before)
 
     def test_xlsx_with_date_cells(self):
         book = openpyxl.Workbook()

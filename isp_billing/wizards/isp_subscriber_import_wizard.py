@@ -7,6 +7,9 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import format_amount
 
+# Customers imported per request or per call of the scheduled action.
+IMPORT_BATCH = 200
+
 
 class IspSubscriberImportWizard(models.TransientModel):
     """*ISP → Configuration → Import subscribers*: the migration import of
@@ -51,7 +54,12 @@ class IspSubscriberImportWizard(models.TransientModel):
         help="The date of the opening invoices and credit notes.",
     )
     state = fields.Selection(
-        [("draft", "To check"), ("checked", "Checked"), ("done", "Imported")],
+        [
+            ("draft", "To check"),
+            ("checked", "Checked"),
+            ("running", "Importing"),
+            ("done", "Imported"),
+        ],
         default="draft",
         readonly=True,
     )
@@ -60,6 +68,13 @@ class IspSubscriberImportWizard(models.TransientModel):
     exists_count = fields.Integer(string="Already imported", readonly=True)
     problem_count = fields.Integer(string="Rows with a problem", readonly=True)
     created_count = fields.Integer(string="Imported now", readonly=True)
+    remaining_count = fields.Integer(
+        string="Still to import",
+        readonly=True,
+        help="Customers the scheduled action *ISP: import subscribers* still "
+        "imports, a batch at a time.",
+    )
+    failed_lines = fields.Json(string="Failed lines", readonly=True)
     problems_html = fields.Html(string="Problems", readonly=True)
     reconciliation_html = fields.Html(string="Reconciliation", readonly=True)
     template_file = fields.Binary(string="Template", attachment=False, readonly=True)
@@ -94,7 +109,7 @@ class IspSubscriberImportWizard(models.TransientModel):
             rows, self.company_id, pricelist=self.pricelist_id
         )
 
-    def _show(self, service, prepared, state, created=0):
+    def _show(self, service, prepared, state, created=0, remaining=0):
         statuses = [item["status"] for item in prepared]
         self.write(
             {
@@ -104,6 +119,7 @@ class IspSubscriberImportWizard(models.TransientModel):
                 "exists_count": statuses.count("exists"),
                 "problem_count": statuses.count("error"),
                 "created_count": created,
+                "remaining_count": remaining,
                 "problems_html": self._problems_html(prepared),
                 "reconciliation_html": self._reconciliation_html(
                     service._prepare_reconciliation(prepared, self.company_id)
@@ -121,17 +137,65 @@ class IspSubscriberImportWizard(models.TransientModel):
         return self._show(service, prepared, "checked")
 
     def action_import(self):
-        """Import the rows without a problem (the others are listed), then
-        show the reconciliation."""
+        """Import the rows without a problem (the others are listed): the
+        first batch of customers now, the rest by the scheduled action *ISP:
+        import subscribers*, a batch at a time; then the reconciliation."""
         self.env["isp.subscriber.import"]._check_import_access()
+        action = self._import_batch()
+        if self.state == "running":
+            self.env.ref("isp_billing.ir_cron_isp_subscriber_import")._trigger()
+        return action
+
+    def action_refresh(self):
+        """Show the progress of an import running in the background."""
+        self.env["isp.subscriber.import"]._check_import_access()
+        return self._reopen()
+
+    def _import_batch(self):
+        """Import the next batch of customers of the file (every call
+        prepares the file again: those already imported are *already
+        imported*; rows that failed in an earlier batch are not retried)."""
+        self.ensure_one()
         service, prepared = self._prepare()
+        failed = {
+            int(line): reason for line, reason in (self.failed_lines or {}).items()
+        }
+        for item in prepared:
+            if item["status"] == "new" and item["line"] in failed:
+                item["status"] = "error"
+                item["errors"].append(failed[item["line"]])
+        batch = self.env.context.get("isp_import_batch_size") or IMPORT_BATCH
         result = service._import_prepared(
             prepared,
             self.company_id,
             date_ref=self.date_ref,
             pricelist=self.pricelist_id,
+            batch_size=batch,
+            limit=batch,
         )
-        return self._show(service, prepared, "done", created=len(result["created"]))
+        failed.update(result["failed"])
+        self.failed_lines = {str(line): reason for line, reason in failed.items()}
+        return self._show(
+            service,
+            prepared,
+            "running" if result["remaining"] else "done",
+            created=self.created_count + len(result["created"]),
+            remaining=result["remaining"],
+        )
+
+    @api.model
+    def _cron_import_subscribers(self):
+        """The scheduled action *ISP: import subscribers*: the next batch of
+        the oldest import running, as the ISP manager who started it (in the
+        company of the import)."""
+        wizard = self.sudo().search([("state", "=", "running")], order="id", limit=1)
+        if not wizard:
+            return
+        wizard.with_user(wizard.create_uid).with_company(
+            wizard.company_id
+        )._import_batch()
+        if self.sudo().search_count([("state", "=", "running")], limit=1):
+            self.env.ref("isp_billing.ir_cron_isp_subscriber_import")._trigger()
 
     def action_download_template(self):
         """The generic layout as a CSV file with one example row."""
