@@ -94,6 +94,7 @@ class IspSubscriberImport(models.AbstractModel):
 
         :rtype: bytes
         """
+        self._check_import_access()
         columns = self._import_columns()
         example = {
             "account_number": "ACC100001",
@@ -267,6 +268,7 @@ class IspSubscriberImport(models.AbstractModel):
 
         :rtype: list[dict]
         """
+        self._check_import_access()
         rows = self._read_table(content, filename)
         if mapping == "phpnuxbill":
             if not recharges:

@@ -533,6 +533,10 @@ class TestSubscriberImportRights(SubscriberImportCommon, HttpCase):
             service = self.service.with_user(user)
             with self.subTest(user=user.login):
                 with self.assertRaisesRegex(AccessError, "Only ISP managers"):
+                    service._read_file("generic", content, "x.csv")
+                with self.assertRaisesRegex(AccessError, "Only ISP managers"):
+                    service._prepare_template()
+                with self.assertRaisesRegex(AccessError, "Only ISP managers"):
                     service._prepare_rows(rows, self.company)
                 with self.assertRaisesRegex(AccessError, "Only ISP managers"):
                     service._import_prepared(prepared, self.company)
