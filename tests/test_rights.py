@@ -17,7 +17,7 @@ from datetime import date
 import pytest
 import requests
 
-OUR_ADDONS = ("isp_billing", "isp_radius", "isp_mpesa")
+OUR_ADDONS = ("isp_billing", "isp_radius", "isp_mpesa", "isp_sale")
 # Odoo's ORM API that our classes override: its rights are the ACLs and rules,
 # checked by the money-record part below.
 ORM_API = {
@@ -125,6 +125,13 @@ ALLOWED = {
         )
         for method in ("action_open", "action_print")
     },
+    ("res.partner", "action_isp_sale_summary"): (
+        {"isp_user", "invoicing", "isp_manager"},
+        "the customer's internet service in a read-only dialog: writes "
+        "nothing; sales, ISP and accounting staff (isp_sale/README.md)",
+    ),
+    # isp_sale's order, lead and task actions: Sales, CRM and Project users
+    # only, none of the roles here.
     ("res.config.settings", "action_isp_radius_reconcile"): (
         {"isp_manager"},
         "an ISP manager may re-sync FreeRADIUS with Odoo (isp_radius/README.md)",
@@ -206,6 +213,35 @@ class Rpc:
         )
         assert answer.status_code == 200, (model, method, answer.status_code)
         return answer.json()
+
+
+def sale_records(env, customer, plan, company):
+    """isp_sale's records: a confirmed order (its draft subscription), its
+    customer's lead, an installation task of the order's plan line."""
+    if "isp_sale_anchor" not in env["res.company"]._fields:
+        return {}
+    order = env["sale.order"].create(
+        {
+            "partner_id": customer.id,
+            "company_id": company.id,
+            "order_line": [(0, 0, {"product_id": plan.id})],
+        }
+    )
+    order.action_confirm()
+    project = env["project.project"].create(
+        {"name": f"Rights installations {RUN}", "company_id": company.id}
+    )
+    task = env["project.task"].create(
+        {
+            "name": "Rights installation",
+            "project_id": project.id,
+            "sale_line_id": order.order_line[:1].id,
+        }
+    )
+    lead = env["crm.lead"].create(
+        {"name": "Rights lead", "partner_id": customer.id, "company_id": company.id}
+    )
+    return {"sale.order": order, "project.task": task, "crm.lead": lead}
 
 
 @pytest.fixture(scope="module")
@@ -338,6 +374,7 @@ def world(odoo_registry, isp_test_db):
             "sms.sms": env["sms.sms"].create(
                 {"number": "+254700000001", "body": "rights suite", "state": "error"}
             ),
+            **sale_records(env, customer, plan, company),
         }
         cr.commit()
         ids = {model: rec.id for model, rec in records.items()}

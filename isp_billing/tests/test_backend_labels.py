@@ -10,7 +10,7 @@ from lxml import etree
 
 from odoo.tests import TransactionCase, tagged
 
-ADDONS = {"isp_billing", "isp_radius", "isp_mpesa"}
+ADDONS = {"isp_billing", "isp_radius", "isp_mpesa", "isp_sale"}
 
 
 def _capitalised_inner_word(label):

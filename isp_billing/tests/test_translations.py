@@ -1,6 +1,6 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The Swahili catalogues of the three add-ons against Odoo's own term export
+"""The Swahili catalogues of the add-ons against Odoo's own term export
 (the one ``odoo --i18n-export`` writes, issue #14): every term the add-ons
 show, backend and portal alike (views, field labels, selection values, help,
 server messages, templates, data), has a Swahili translation in its add-on's
@@ -14,7 +14,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import file_path
 from odoo.tools.translate import TranslationModuleReader
 
-ADDONS = ("isp_billing", "isp_radius", "isp_mpesa")
+ADDONS = ("isp_billing", "isp_radius", "isp_mpesa", "isp_sale")
 
 
 @tagged("post_install", "-at_install")

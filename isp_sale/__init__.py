@@ -1,0 +1,3 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from . import models
