@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from dateutil.relativedelta import relativedelta
 
-from odoo import Command, fields, models
+from odoo import SUPERUSER_ID, Command, fields, models
 from odoo.exceptions import UserError
 
 
@@ -99,14 +99,17 @@ class IspSubscription(models.Model):
 
         The user who closes the task may have no ISP rights: closing an
         installation task they may write is their word that the line is
-        installed, so activation runs as the superuser."""
-        drafts = self.sudo().filtered(lambda sub: sub.state == "draft")
+        installed, so activation runs as the superuser (its user, not only
+        ``sudo()``: Odoo hashes posted invoices as the current user)."""
+        drafts = self.with_user(SUPERUSER_ID).filtered(lambda sub: sub.state == "draft")
         for sub in drafts:
             sub.action_activate()
             names = ", ".join(
-                tasks.filtered(
+                tasks.sudo()
+                .filtered(
                     lambda task, sub=sub: task.sale_line_id in sub.line_ids.sale_line_id
-                ).mapped("name")
+                )
+                .mapped("name")
             )
             sub.message_post(
                 body=self.env._(
@@ -155,6 +158,7 @@ class IspSubscription(models.Model):
         wizard = (
             self.env["portal.wizard"]
             .sudo()
+            .with_company(self.company_id)
             .create({"partner_ids": [Command.link(partner.id)]})
         )
         wizard_user = wizard.user_ids.filtered(lambda wu: wu.partner_id == partner)
