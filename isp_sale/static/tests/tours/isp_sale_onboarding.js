@@ -11,12 +11,8 @@ import tourUtils from "@sale/js/tours/tour_utils";
 registry.category("web_tour.tours").add("isp_sale_onboarding", {
     steps: () => [
         {
-            content: "The lead with its service address",
-            trigger: ".o_form_view .o_field_widget[name='street'] input",
-        },
-        {
             content: "New quotation from the lead",
-            trigger: "button[name='action_sale_quotations_new']",
+            trigger: ".o_form_view button[name='action_sale_quotations_new']",
             run: "click",
         },
         {
@@ -29,12 +25,23 @@ registry.category("web_tour.tours").add("isp_sale_onboarding", {
             trigger: ".o_form_view .o_field_widget[name='partner_id'] input",
         },
         ...tourUtils.addProduct("Onboarding fibre 30 Mbps", 1),
+        {
+            content: "The plan at its price",
+            trigger: ".o_data_row:nth-child(1) .o_field_cell[name=price_subtotal]:contains('3,000.00')",
+        },
+        ...tourUtils.clickSomewhereElse(),
         ...tourUtils.addProduct("Onboarding router", 2),
+        {
+            content: "The router at the pricelist's price",
+            trigger: ".o_data_row:nth-child(2) .o_field_cell[name=price_subtotal]:contains('250.00')",
+        },
+        ...tourUtils.clickSomewhereElse(),
         ...tourUtils.addProduct("Onboarding installation", 3),
         {
-            content: "The installation fee's line is there",
+            content: "The installation fee",
             trigger: ".o_data_row:nth-child(3) .o_field_cell[name=price_subtotal]:contains('5,000.00')",
         },
+        ...tourUtils.clickSomewhereElse(),
         {
             content: "Confirm the quotation",
             trigger: "button[name=action_confirm]:enabled",
