@@ -55,12 +55,17 @@ def period_containing(day, anchor, interval, unit):
     # First guess from the average length of a period, then walk to the right one:
     # at most a couple of steps for months and years.
     approx_days = {"day": 1, "week": 7, "month": 30.436875, "year": 365.2425}[unit]
+    # Each boundary is computed once (relativedelta arithmetic is the cost).
     index = int((day - anchor).days // (approx_days * interval))
-    while anchor + step * index > day:
+    start = anchor + step * index
+    while start > day:
         index -= 1
-    while anchor + step * (index + 1) <= day:
+        start = anchor + step * index
+    end = anchor + step * (index + 1)
+    while end <= day:
         index += 1
-    return anchor + step * index, anchor + step * (index + 1)
+        start, end = end, anchor + step * (index + 1)
+    return start, end
 
 
 def round_amount(value, rounding):

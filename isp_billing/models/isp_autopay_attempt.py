@@ -57,6 +57,10 @@ class IspAutopayAttempt(models.Model):
     @api.model
     def _schedule_first(self, invoices):
         """Invoices just posted: charge those of auto-pay subscriptions now."""
+        # Most subscriptions do not pay by themselves: a batch of invoices none
+        # of whose subscriptions does is done without looking at each invoice.
+        if not invoices.sudo().line_ids.isp_subscription_id.filtered("autopay"):
+            return
         vals_list = []
         for invoice in invoices:
             if invoice.move_type != "out_invoice" or invoice.state != "posted":

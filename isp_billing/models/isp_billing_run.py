@@ -182,7 +182,10 @@ class IspBillingRun(models.AbstractModel):
             company.id: company_subs[0]._get_invoice_journal().id
             for company, company_subs in subs.grouped("company_id").items()
         }
-        subs = subs.with_context(isp_journal_by_company=journals)
+        # isp_billing_memo: what the batch computes many times over from the
+        # same values (periods, their labels), computed once (the
+        # subscription's _full_period, _period_label); dropped with the batch.
+        subs = subs.with_context(isp_journal_by_company=journals, isp_billing_memo={})
         horizon = {sub.id: sub._date_ref(date_ref) for sub in subs}
         last_day = {
             sub.id: min(horizon[sub.id], until) if until else horizon[sub.id]
@@ -317,9 +320,13 @@ class IspBillingRun(models.AbstractModel):
                     group._flag_billing_exception(error)
         created = self._create_invoices(items)
         billed = created.line_ids.isp_subscription_id & due
-        # One UPDATE per distinct period end, not one per subscription.
+        # One UPDATE per distinct period end, not one per subscription. Neither
+        # field is tracked: mail_notrack spares the chatter's bookkeeping of
+        # every tracked field of every subscription until the commit.
         for end, ended in billed.grouped(lambda sub: sub._next_period()[1]).items():
-            ended.write({"next_invoice_date": end, "billed_until": end})
+            ended.with_context(mail_notrack=True).write(
+                {"next_invoice_date": end, "billed_until": end}
+            )
         return created
 
     @api.model
@@ -329,9 +336,15 @@ class IspBillingRun(models.AbstractModel):
         consolidates."""
         groups = defaultdict(lambda: subs.browse())
         singles = []
+        # The customers' choice (company-dependent) read once per company.
+        consolidate = {
+            (partner.id, company.id): partner.isp_consolidate_invoices
+            for company, company_subs in subs.grouped("company_id").items()
+            for partner in company_subs.partner_id.with_company(company)
+        }
         for sub in subs:
-            partner = sub.partner_id.with_company(sub.company_id)
-            if partner.isp_consolidate_invoices:
+            partner = sub.partner_id
+            if consolidate[partner.id, sub.company_id.id]:
                 key = (
                     partner.commercial_partner_id.id,
                     sub.company_id.id,

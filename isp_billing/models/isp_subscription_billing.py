@@ -32,12 +32,19 @@ class IspSubscription(models.Model):
         """Return the full anchor-aligned period ``(start, end)`` containing ``day``."""
         self.ensure_one()
         plan = self.plan_id
-        return utils.period_containing(
+        args = (
             day,
             self.billing_anchor_date,
             plan.isp_period_interval,
             plan.isp_period_unit,
         )
+        memo = self.env.context.get("isp_billing_memo")
+        if memo is None:
+            return utils.period_containing(*args)
+        key = ("period", *args)
+        if key not in memo:
+            memo[key] = utils.period_containing(*args)
+        return memo[key]
 
     def _split_by_period(self, start, end):
         """Split ``[start, end)`` at the period boundaries.
@@ -74,8 +81,20 @@ class IspSubscription(models.Model):
         )
 
     def _period_label(self, start, end):
+        """The label of the period ``[start, end)`` on invoice lines, with its
+        share of the full period when it is partial. The billing run computes
+        it once per distinct period of a batch (``isp_billing_memo``): it only
+        depends on the dates and on the language."""
         self.ensure_one()
         full_start, full_end = self._full_period(start)
+        memo = self.env.context.get("isp_billing_memo")
+        key = None
+        if memo is not None:
+            # the context's language, else the user's company's (format_date)
+            lang = self.env.context.get("lang")
+            key = ("label", lang, self.env.uid, start, end, full_start, full_end)
+            if key in memo:
+                return memo[key]
         label = self.env._(
             "%(start)s to %(end)s",
             start=format_date(self.env, start),
@@ -88,6 +107,8 @@ class IspSubscription(models.Model):
                 days=(end - start).days,
                 total=(full_end - full_start).days,
             )
+        if key:
+            memo[key] = label
         return label
 
     def _isp_billed_period(self, day=None):

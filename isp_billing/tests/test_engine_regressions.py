@@ -378,3 +378,55 @@ class TestEngineRegressions(IspBillingCommon):
             [(m.move_type, m.amount_total) for m in moves], [("out_invoice", 1499.5)]
         )
         self.assertEqual(sub.state, "terminated")
+
+    def test_one_batch_keeps_each_subscriptions_own_periods_and_labels(self):
+        """The billing run works each distinct period and label of a batch out
+        once: subscriptions billed together, on the same days, with another
+        period length, anchor or first period, each get their own."""
+        monthly = self._active_subscription(self.plan_home, self.d("2026-11-01"))
+        weekly = self._active_subscription(
+            self.plan_weekly, self.d("2026-11-01"), partner=self.customer_2
+        )
+        partial = self._active_subscription(
+            self.plan_home, self.d("2026-11-10"), anchor=self.d("2026-12-01")
+        )
+        bundle = self._active_subscription(
+            self.plan_bundle, self.d("2026-11-01"), partner=self.customer_2
+        )
+        self._bill(monthly | weekly | partial | bundle, self.d("2026-11-10"))
+
+        def billed(sub):
+            sub.invalidate_recordset()
+            return [
+                (line.isp_period_start, line.price_unit, line.name.split("\n")[-1])
+                for line in sub.invoice_line_ids.sorted("isp_period_start")
+            ]
+
+        self.assertEqual(
+            billed(monthly),
+            [(self.d("2026-11-01"), 2999.0, "11/01/2026 to 11/30/2026")],
+        )
+        # Two weeks of 700.00: Nov 1 - 7 and Nov 8 - 14.
+        self.assertEqual(
+            billed(weekly),
+            [
+                (self.d("2026-11-01"), 700.0, "11/01/2026 to 11/07/2026"),
+                (self.d("2026-11-08"), 700.0, "11/08/2026 to 11/14/2026"),
+            ],
+        )
+        # Nov 10 - 30 of the period Nov 1 - 30: 2,999 x 21/30 = 2,099.30.
+        self.assertEqual(
+            billed(partial),
+            [
+                (
+                    self.d("2026-11-10"),
+                    2099.3,
+                    "11/10/2026 to 11/30/2026 (21 of 30 days)",
+                )
+            ],
+        )
+        # 30 days from Nov 1: the same dates as the month, its own price.
+        self.assertEqual(
+            billed(bundle),
+            [(self.d("2026-11-01"), 500.0, "11/01/2026 to 11/30/2026")],
+        )
