@@ -18,6 +18,11 @@ and N look-alike customers, then times, each arm in its own child process(es):
   invoices (same journal, date, product, label, quantity, price, taxes), in
   batches of B, committing after each batch, one process.
 
+With ``--hash-chain both`` each arm runs twice, side by side: in the ISP
+invoices journal, where isp_billing keeps Odoo's inalterability hash chain on
+(as by default), and in a copy of it without the chain (label suffix
+"(no chain)"); the report gives the chain's cost per invoice.
+
 Each engine arm bills the next month of the same N subscribers. Wall time
 runs from the first child's start to the last child's end. Sending (PDF +
 email queued, through Odoo's ``_cron_account_move_send``) is excluded and
@@ -38,6 +43,7 @@ Run by hand, never part of the test suite::
     tests/bench/billing_run.py --sizes 10000 --workers 1,2 --repeat 2
     tests/bench/billing_run.py --sizes 1000 --repeat 3 --json /tmp/bench.json
     tests/bench/billing_run.py --sizes 1000 --profile /tmp/bench-prof
+    tests/bench/billing_run.py --sizes 2000 --workers 1 --hash-chain both
 
 The database (default ``isp_bench``) is dropped and created anew with
 isp_billing installed without demo data, and dropped at the end unless
@@ -94,6 +100,10 @@ MAX_IDLE_CALLS = 200
 # The cron records of the billing job: worker i runs as the i-th (modulo).
 CRON_XMLIDS = ("isp_billing.ir_cron_isp_billing", "isp_billing.ir_cron_isp_billing_2")
 TARGET_RATIO = 0.95
+# The arms run without Odoo's inalterability hash chain (--hash-chain off or
+# both) carry this suffix and post in a copy of the sales journal without it.
+NO_CHAIN = " (no chain)"
+NO_CHAIN_JOURNAL = "NOCH"
 
 
 def add_months(day, months):
@@ -173,6 +183,39 @@ def invoice_template(env, n, day):
     if any(template != templates[0] for template in templates):
         raise AssertionError("the subscribers' invoices differ beyond the partner")
     return templates[0]
+
+
+def chain_journals(registry):
+    """``{chained: journal id}``: the ISP invoices journal (hash chain on, as
+    isp_billing sets it) and a copy of it without the chain, made here the
+    first time."""
+    with registry.cursor() as cr:
+        env = odoo_env(cr)
+        chained = env.ref("base.main_company").isp_journal_id
+        plain = env["account.journal"].search([("code", "=", NO_CHAIN_JOURNAL)])
+        if not plain:
+            plain = chained.copy(
+                {
+                    "name": "Customer invoices without hash chain (bench)",
+                    "code": NO_CHAIN_JOURNAL,
+                    "restrict_mode_hash_table": False,
+                }
+            )
+        if not chained.restrict_mode_hash_table or plain.restrict_mode_hash_table:
+            raise AssertionError("the hash chain is not on in the ISP journal only")
+        return {True: chained.id, False: plain.id}
+
+
+def use_journal(registry, journal_id):
+    """Make ``journal_id`` the company's ISP invoices journal, which the
+    engine bills into, for the arms that follow. In SQL: the ORM's write turns
+    the hash chain on in it (isp_billing's res_company_inalterability)."""
+    with registry.cursor() as cr:
+        env = odoo_env(cr)
+        cr.execute(
+            "UPDATE res_company SET isp_journal_id = %s WHERE id = %s",
+            [journal_id, env.ref("base.main_company").id],
+        )
 
 
 # --- the arms (child processes) -----------------------------------------------
@@ -547,16 +590,16 @@ def check_engine(cr, n, day):
     return _check(n, "engine", periods, subs, moves, invoices, untaxed, total, posted)
 
 
-def check_floor(cr, n, day):
+def check_floor(cr, n, day, journal_id):
     cr.execute(
         """
         SELECT COUNT(*), COUNT(DISTINCT m.partner_id),
                COALESCE(SUM(m.amount_untaxed), 0), COALESCE(SUM(m.amount_total), 0),
                COUNT(*) FILTER (WHERE m.state = 'posted')
           FROM account_move m JOIN res_partner rp ON rp.id = m.partner_id
-         WHERE rp.ref LIKE %s AND m.invoice_date = %s
+         WHERE rp.ref LIKE %s AND m.invoice_date = %s AND m.journal_id = %s
         """,
-        [f"bench-floor-{n}-%", day],
+        [f"bench-floor-{n}-%", day, journal_id],
     )
     invoices, partners, untaxed, total, posted = cr.fetchone()
     return _check(n, "floor", n, partners, n, invoices, untaxed, total, posted)
@@ -676,14 +719,28 @@ def check_numbering(cr, blocks):
     return ", ".join(f"{prefix} 1..{count}" for __, prefix, count, *__ in prefixes)
 
 
-def arm_move_ids(cr, n, arm, day):
+def check_chain(cr, label, ids, chained):
+    """The invoices of a chain-on arm are all hashed, none of a chain-off arm."""
+    cr.execute(
+        "SELECT COUNT(*) FROM account_move WHERE id = ANY(%s) AND inalterable_hash "
+        "IS NOT NULL",
+        [list(ids)],
+    )
+    hashed = cr.fetchone()[0]
+    if hashed != (len(ids) if chained else 0):
+        raise AssertionError(f"{label}: {hashed} of {len(ids)} invoices hashed")
+    return f"{hashed} of {len(ids)} invoices hashed"
+
+
+def arm_move_ids(cr, n, arm, day, journal_id):
     """The invoices an arm posted for ``day``."""
     if arm == "floor":
         cr.execute(
             """SELECT m.id FROM account_move m JOIN res_partner rp
                    ON rp.id = m.partner_id
-                WHERE rp.ref LIKE %s AND m.invoice_date = %s""",
-            [f"bench-floor-{n}-%", day],
+                WHERE rp.ref LIKE %s AND m.invoice_date = %s
+                  AND m.journal_id = %s""",
+            [f"bench-floor-{n}-%", day, journal_id],
         )
     else:
         cr.execute(
@@ -702,7 +759,7 @@ def line_counts(cr, n, days):
     counts = {}
     for arm, day in days.items():
         join = ""
-        if arm != "floor":
+        if not arm.startswith("floor"):
             join = "JOIN isp_subscription s ON s.partner_id = rp.id"
         cr.execute(
             f"""
@@ -713,7 +770,7 @@ def line_counts(cr, n, days):
              WHERE rp.ref LIKE %s AND m.invoice_date = %s
              GROUP BY l.display_type ORDER BY 1
             """,  # noqa: S608 - constants
-            [f"bench-{'floor' if arm == 'floor' else 'engine'}-{n}-%", day],
+            [f"bench-{arm.split()[0]}-{n}-%", day],
         )
         counts[arm] = ", ".join(f"{t} {c:g}" for t, c in cr.fetchall())
     return counts
@@ -804,9 +861,23 @@ def summarize(rows):
             if row["n"] == n:
                 by_repeat.setdefault(row["repeat"], {})[row["label"]] = row
         for label, row in by_label.items():
+            chained = not label.endswith(NO_CHAIN)
+            suffix = "" if chained else NO_CHAIN
+            twin = label + NO_CHAIN
+            pairs = [r for r in by_repeat.values() if label in r and twin in r]
+            if chained and pairs:
+                row["chain_cpu_ms"] = median(
+                    r[label]["cpu_ms_per_invoice"] - r[twin]["cpu_ms_per_invoice"]
+                    for r in pairs
+                )
+                row["chain_queries"] = median(
+                    r[label]["queries_per_invoice"] - r[twin]["queries_per_invoice"]
+                    for r in pairs
+                )
             if row["arm"] != "engine":
                 continue
-            pairs = [r for r in by_repeat.values() if label in r and "floor" in r]
+            floor = "floor" + suffix
+            pairs = [r for r in by_repeat.values() if label in r and floor in r]
             if pairs:
                 for key, ratio_of in (
                     ("ratio", lambda e, f: e["invoices_per_s"] / f["invoices_per_s"]),
@@ -816,10 +887,10 @@ def summarize(rows):
                     ),
                 ):
                     text, value = _ratio_text(
-                        [ratio_of(r[label], r["floor"]) for r in pairs]
+                        [ratio_of(r[label], r[floor]) for r in pairs]
                     )
                     row[key], row[key + "_value"] = text, value
-            one = "engine x1"
+            one = "engine x1" + suffix
             pairs = [r for r in by_repeat.values() if label in r and one in r]
             if row["workers"] > 1 and pairs:
                 text, value = _ratio_text(
@@ -878,9 +949,13 @@ def print_arm(period, label, result):
     say(f"      backends ({waits['samples']} samples): {shares}")
 
 
-def arm_labels(workers, floor=True):
+def arm_labels(workers, floor=True, hash_chain="on"):
+    """``[(arm, label, workers)]``; with ``hash_chain`` ``both``, each arm
+    followed by its twin without the hash chain (label suffix NO_CHAIN)."""
     engine = [("engine", f"engine x{k}", k) for k in workers]
-    return [("floor", "floor", 1), *engine] if floor else engine
+    arms = [("floor", "floor", 1), *engine] if floor else engine
+    suffixes = {"on": [""], "off": [NO_CHAIN], "both": ["", NO_CHAIN]}[hash_chain]
+    return [(arm, label + x, k) for arm, label, k in arms for x in suffixes]
 
 
 def run_size(args, registry, analyzer, n, day, plan_id):
@@ -898,11 +973,12 @@ def run_size(args, registry, analyzer, n, day, plan_id):
     say(f"  setup: {setup_seconds:.0f} s ({args.activate} activation)")
     results, checks = [], []
     months = 0
+    journals = chain_journals(registry)
     for repeat in range(args.repeat):
         base = add_months(day, months)
         with registry.cursor() as cr:
             template = invoice_template(odoo_env(cr), n, base)
-        arms = arm_labels(workers, floor=not args.no_floor)
+        arms = arm_labels(workers, not args.no_floor, args.hash_chain)
         order = arms if (repeat + args.reverse_order) % 2 == 0 else arms[::-1]
         days = {}
         for arm, label, k in order:
@@ -912,20 +988,28 @@ def run_size(args, registry, analyzer, n, day, plan_id):
                 period = add_months(day, months)
                 months += 1
             days[label] = period
+            journal_id = journals[not label.endswith(NO_CHAIN)]
+            if journal_id != journals[True]:
+                use_journal(registry, journal_id)
             analyzer.run()
             profile = None
             if args.profile:
                 Path(args.profile).mkdir(parents=True, exist_ok=True)
-                profile = Path(args.profile, f"{label.replace(' ', '')}-{n}-{repeat}")
+                name = "".join(c for c in label if c.isalnum())
+                profile = Path(args.profile, f"{name}-{n}-{repeat}")
             result = run_workers(
                 args,
                 arm,
                 n,
                 period,
                 k,
-                template=template if arm == "floor" else None,
+                template=dict(template, journal_id=journal_id)
+                if arm == "floor"
+                else None,
                 profile=profile,
             )
+            if journal_id != journals[True]:
+                use_journal(registry, journals[True])
             result.update(
                 arm=arm, label=label, n=n, date=period.isoformat(), repeat=repeat
             )
@@ -934,12 +1018,15 @@ def run_size(args, registry, analyzer, n, day, plan_id):
         with registry.cursor() as cr:
             blocks = {}
             for arm, label, __ in arms:
+                chained = not label.endswith(NO_CHAIN)
                 if arm == "engine":
                     summary = check_engine(cr, n, days[label])
                 else:
-                    summary = check_floor(cr, n, days[label])
+                    summary = check_floor(cr, n, days[label], journals[chained])
+                ids = arm_move_ids(cr, n, arm, days[label], journals[chained])
+                summary += ", " + check_chain(cr, label, ids, chained)
                 checks.append(f"N={n} {days[label]} {label}: {summary}")
-                blocks[f"{label} {days[label]}"] = arm_move_ids(cr, n, arm, days[label])
+                blocks[f"{label} {days[label]}"] = ids
             checks.append(f"N={n} engine: {check_exactly_once(cr, n, day, months)}")
             checks.append(f"N={n} journal numbering: {check_numbering(cr, blocks)}")
             lines = line_counts(cr, n, days)
@@ -974,6 +1061,14 @@ def report(args, machine, rows, checks, send):
             say(
                 f"N={row['n']:,} {row['label']}: engine/floor {row['ratio']} "
                 f"(target {TARGET_RATIO}: {verdict}); by CPU time {row['cpu_ratio']}"
+            )
+        if "chain_cpu_ms" in row:
+            share = 100 * row["chain_cpu_ms"] / row["cpu_ms_per_invoice"]
+            say(
+                f"N={row['n']:,} {row['label']}: the hash chain costs "
+                f"{row['chain_cpu_ms']:.1f} ms CPU per invoice ({share:.0f} % of "
+                f"the arm's), {row['chain_queries']:+.1f} SQL queries per invoice "
+                f"(against {row['label']}{NO_CHAIN})"
             )
         if "speedup" in row:
             say(
@@ -1059,6 +1154,14 @@ def parse_args(argv):
         metavar="K,K",
         help="engine arms: the numbers of workers (child processes calling the "
         "job at once), each an arm of its own (default 1,2)",
+    )
+    parser.add_argument(
+        "--hash-chain",
+        choices=("on", "off", "both"),
+        default="on",
+        help="Odoo's inalterability hash chain on the invoices: on (as "
+        "isp_billing sets it), off (a copy of the journal without it), both "
+        "(each arm twice, side by side, and the chain's cost per invoice)",
     )
     parser.add_argument(
         "--no-floor",
