@@ -4,7 +4,9 @@
 
 Built on Odoo's journal items (see README, *Collections and aging
 definitions*): a receivable item's residual as of a date is its amount less
-the partial reconciliations dated on or before that date; a customer's open
+the partial reconciliations dated on or before that date, i.e. its residual
+today (``amount_residual_currency``) plus the reconciliations dated after
+it, so that only the items open today or matched since are read; a customer's open
 credits (credit notes, unallocated payments) are set against its open debts
 oldest due first, as the product allocates them (``_isp_allocate_balance``),
 so the buckets add up to the customer's one balance (``_isp_balance``)."""
@@ -52,7 +54,35 @@ class IspReportAging(models.AbstractModel):
         )
         return SQL(
             """
-            WITH items AS (
+            WITH later AS (
+                -- matched after the date: not yet as of it
+                SELECT apr.debit_move_id AS line_id,
+                       SUM(apr.debit_amount_currency) AS amount
+                  FROM account_partial_reconcile apr
+                 WHERE apr.max_date > %(date_at)s
+                 GROUP BY apr.debit_move_id
+                UNION ALL
+                SELECT apr.credit_move_id, -SUM(apr.credit_amount_currency)
+                  FROM account_partial_reconcile apr
+                 WHERE apr.max_date > %(date_at)s
+                 GROUP BY apr.credit_move_id
+            ),
+            later_sums AS (
+                SELECT line_id, SUM(amount) AS amount FROM later GROUP BY line_id
+            ),
+            candidates AS (
+                -- the items open today, and those settled after the date
+                SELECT aml.id
+                  FROM account_move_line aml
+                  JOIN account_account account ON account.id = aml.account_id
+                 WHERE account.account_type = 'asset_receivable'
+                   AND aml.reconciled IS NOT TRUE AND aml.parent_state = 'posted'
+                   AND aml.company_id IN %(company_ids)s
+                   AND aml.date <= %(date_at)s
+                UNION
+                SELECT line_id FROM later_sums
+            ),
+            items AS (
                 SELECT aml.id AS line_id,
                        aml.move_id,
                        aml.company_id,
@@ -60,35 +90,17 @@ class IspReportAging(models.AbstractModel):
                        aml.currency_id,
                        COALESCE(aml.date_maturity, aml.date) AS date_due,
                        aml.date,
-                       aml.amount_currency
-                         - COALESCE(deb.amount, 0) + COALESCE(cred.amount, 0)
+                       aml.amount_residual_currency + COALESCE(ls.amount, 0)
                          AS residual
-                  FROM account_move_line aml
+                  FROM candidates
+                  JOIN account_move_line aml ON aml.id = candidates.id
                   JOIN account_account account ON account.id = aml.account_id
                   JOIN res_partner partner ON partner.id = aml.partner_id
-                  LEFT JOIN LATERAL (
-                        SELECT SUM(apr.debit_amount_currency) AS amount
-                          FROM account_partial_reconcile apr
-                         WHERE apr.debit_move_id = aml.id
-                           AND apr.max_date <= %(date_at)s
-                  ) deb ON TRUE
-                  LEFT JOIN LATERAL (
-                        SELECT SUM(apr.credit_amount_currency) AS amount
-                          FROM account_partial_reconcile apr
-                         WHERE apr.credit_move_id = aml.id
-                           AND apr.max_date <= %(date_at)s
-                  ) cred ON TRUE
+                  LEFT JOIN later_sums ls ON ls.line_id = aml.id
                  WHERE account.account_type = 'asset_receivable'
                    AND aml.parent_state = 'posted'
                    AND aml.company_id IN %(company_ids)s
                    AND aml.date <= %(date_at)s
-                   AND (NOT aml.reconciled
-                        OR EXISTS (SELECT 1 FROM account_partial_reconcile apr
-                                    WHERE apr.debit_move_id = aml.id
-                                      AND apr.max_date > %(date_at)s)
-                        OR EXISTS (SELECT 1 FROM account_partial_reconcile apr
-                                    WHERE apr.credit_move_id = aml.id
-                                      AND apr.max_date > %(date_at)s))
             ),
             debts AS (
                 SELECT items.*,

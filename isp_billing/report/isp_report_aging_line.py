@@ -34,6 +34,7 @@ class IspReportAgingLine(models.Model):
             "date",
             "date_maturity",
             "amount_currency",
+            "amount_residual_currency",
             "parent_state",
             "reconciled",
         ],
