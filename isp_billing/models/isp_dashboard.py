@@ -263,14 +263,19 @@ class IspDashboard(models.AbstractModel):
         by_plan=True,
         view=None,
         context=None,
+        count=None,
     ):
         """A tile counting the records of ``domain``.
 
         ``alert``: a count above zero is work to do (shown in red); ``by_plan``:
         the plan filter applies; ``section``: the group of tiles it is shown in
         (subscribers, money, work, network); ``context``: what the model needs
-        to read the records (also given to the action)."""
-        count = self.env[model].with_context(**(context or {})).search_count(domain)
+        to read the records (also given to the action); ``count``: the number
+        of records of ``domain`` when the caller counted them already (one
+        grouped read for several tiles)."""
+        if count is None:
+            Model = self.env[model].with_context(**(context or {}))
+            count = Model.search_count(domain)
         return {
             "key": key,
             "title": title,
@@ -295,13 +300,26 @@ class IspDashboard(models.AbstractModel):
         """``{currency: sum of field}`` over the records of ``domain``, grouped
         by the currency of ``currency_of`` (a company: its currency; else a
         currency field)."""
-        totals = defaultdict(float)
+        return self._dashboard_count_amounts(
+            model, domain, field, currency_of=currency_of, context=context
+        )[1]
+
+    def _dashboard_count_amounts(
+        self, model, domain, field, currency_of="company_id", context=None
+    ):
+        """``(count, amounts)``: the number of records of ``domain`` and
+        :meth:`_dashboard_amounts`, in one grouped read."""
+        totals, count = defaultdict(float), 0
         Model = self.env[model].with_context(**(context or {}))
-        for group, amount in Model._read_group(domain, [currency_of], [f"{field}:sum"]):
+        for group, records, amount in Model._read_group(
+            domain, [currency_of], ["__count", f"{field}:sum"]
+        ):
             currency = group.currency_id if group._name == "res.company" else group
             currency = currency or self.env.company.currency_id
             totals[currency] += amount
-        return {currency: currency.round(total) for currency, total in totals.items()}
+            count += records
+        amounts = {currency: currency.round(t) for currency, t in totals.items()}
+        return count, amounts
 
     def _dashboard_set_amounts(self, tile, amounts):
         """Put ``amounts`` (``{currency: amount}``) on ``tile``: ``amount`` is
@@ -334,6 +352,9 @@ class IspDashboard(models.AbstractModel):
         ]
         if flt["plan"]:
             domain.append(("line_ids.isp_subscription_id.plan_id", "=", flt["plan"].id))
+        count, amounts = self._dashboard_count_amounts(
+            "account.move", domain, "amount_residual_signed"
+        )
         tile = self._dashboard_count_tile(
             "overdue",
             self.env._("Overdue invoices"),
@@ -348,9 +369,6 @@ class IspDashboard(models.AbstractModel):
                 "before today; the amount is what is left to pay on them, in "
                 "the company's currency."
             ),
+            count=count,
         )
-        self._dashboard_set_amounts(
-            tile,
-            self._dashboard_amounts("account.move", domain, "amount_residual_signed"),
-        )
-        return tile
+        return self._dashboard_set_amounts(tile, amounts)

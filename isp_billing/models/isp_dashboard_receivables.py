@@ -4,6 +4,8 @@
 report (``isp.report.aging.line``), as of the end of the chosen month (today
 for the current month)."""
 
+from collections import defaultdict
+
 from odoo import fields, models
 
 from ..report.isp_report_aging import AGING_BUCKETS
@@ -34,12 +36,18 @@ class IspDashboard(models.AbstractModel):
         as_of = min(flt["today"], flt["date_to"])
         context = {"isp_aging_date": fields.Date.to_string(as_of)}
         labels = self._dashboard_aging_labels()
+        # the aging is computed once for the five tiles (one grouped read)
+        companies = [("company_id", "in", flt["companies"].ids)]
+        counts, amounts = defaultdict(int), defaultdict(dict)
+        Line = self.env["isp.report.aging.line"].with_context(**context)
+        for bucket, currency, count, amount in Line._read_group(
+            companies, ["bucket", "currency_id"], ["__count", "amount_residual:sum"]
+        ):
+            counts[bucket] += count
+            amounts[bucket][currency] = currency.round(amount)
         tiles = []
         for sequence, (key, __, __) in enumerate(AGING_BUCKETS, start=41):
-            domain = [
-                ("company_id", "in", flt["companies"].ids),
-                ("bucket", "=", key),
-            ]
+            domain = [*companies, ("bucket", "=", key)]
             tile = self._dashboard_count_tile(
                 f"aging_{key}",
                 labels[key],
@@ -57,13 +65,7 @@ class IspDashboard(models.AbstractModel):
                     "credit notes and unallocated payments.",
                     date=fields.Date.to_string(as_of),
                 ),
+                count=counts[key],
             )
-            amounts = self._dashboard_amounts(
-                "isp.report.aging.line",
-                domain,
-                "amount_residual",
-                currency_of="currency_id",
-                context=context,
-            )
-            tiles.append(self._dashboard_set_amounts(tile, amounts))
+            tiles.append(self._dashboard_set_amounts(tile, amounts[key]))
         return tiles

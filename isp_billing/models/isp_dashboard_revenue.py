@@ -4,8 +4,6 @@
 (``isp.report.mrr``): MRR, churn and ARPU of the chosen month, and the chart
 of MRR and its movements over the 12 months that end with it."""
 
-from collections import defaultdict
-
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields, models
@@ -66,10 +64,26 @@ class IspDashboard(models.AbstractModel):
             "mrr_end_company": self.env._("MRR at end"),
         }
 
+    def _dashboard_revenue_sums(self, domain, measure):
+        """Over the MRR report rows of ``domain``, per company currency: the
+        rows, the sum of ``measure`` and the distinct customers, in one
+        grouped read (the report is computed once per read)."""
+        rows, amounts, customers = 0, {}, {}
+        for currency, count, amount, distinct in self.env["isp.report.mrr"]._read_group(
+            domain,
+            ["company_currency_id"],
+            ["__count", f"{measure}:sum", "customer_id:count_distinct"],
+        ):
+            rows += count
+            amounts[currency] = currency.round(amount)
+            customers[currency] = distinct
+        return rows, amounts, customers
+
     def _dashboard_revenue_tiles(self, flt):
         month = flt["date_from"]
         base = self._dashboard_mrr_domain(flt, month)
         mrr = [*base, ("mrr_end_company", "!=", 0)]
+        count, amounts, customers = self._dashboard_revenue_sums(mrr, "mrr_end_company")
         mrr_tile = self._dashboard_count_tile(
             "mrr",
             self.env._("MRR"),
@@ -83,9 +97,7 @@ class IspDashboard(models.AbstractModel):
                 "the subscriptions running then (the records: those "
                 "subscriptions)."
             ),
-        )
-        amounts = self._dashboard_amounts(
-            "isp.report.mrr", mrr, "mrr_end_company", currency_of="company_currency_id"
+            count=count,
         )
         self._dashboard_set_amounts(mrr_tile, amounts)
         self._dashboard_amount_first(
@@ -97,6 +109,9 @@ class IspDashboard(models.AbstractModel):
         )
 
         churn = [*base, ("churn_mrr_company", "!=", 0)]
+        churned, churn_amounts, __ = self._dashboard_revenue_sums(
+            churn, "churn_mrr_company"
+        )
         churn_tile = self._dashboard_count_tile(
             "churn",
             self.env._("Churn this month"),
@@ -109,16 +124,9 @@ class IspDashboard(models.AbstractModel):
                 "Subscriptions terminated in the month and the MRR they took "
                 "with them (churn movements of the event log)."
             ),
+            count=churned,
         )
-        self._dashboard_set_amounts(
-            churn_tile,
-            self._dashboard_amounts(
-                "isp.report.mrr",
-                churn,
-                "churn_mrr_company",
-                currency_of="company_currency_id",
-            ),
-        )
+        self._dashboard_set_amounts(churn_tile, churn_amounts)
 
         arpu_tile = self._dashboard_count_tile(
             "arpu",
@@ -131,12 +139,8 @@ class IspDashboard(models.AbstractModel):
                 "Average revenue per subscriber: the MRR at the end of the "
                 "month divided by the customers with MRR then."
             ),
+            count=count,
         )
-        customers = defaultdict(int)
-        for currency, count in self.env["isp.report.mrr"]._read_group(
-            mrr, ["company_currency_id"], ["customer_id:count_distinct"]
-        ):
-            customers[currency] = count
         arpu = {
             currency: currency.round(amount / customers[currency])
             for currency, amount in amounts.items()
