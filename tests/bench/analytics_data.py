@@ -658,7 +658,8 @@ def _insert_partners_and_subscriptions(cr, cfg, p):
             write_date)
         SELECT l.sub_id, l.partner_id, l.partner_id, %(company)s, %(currency)s,
                (%(plan_ids)s::int[])[cur.plan],
-               'BENCH' || lpad(l.sub::text, 8, '0'), 'Africa/Nairobi', l.state,
+               'B' || %(company)s || '-' || lpad(l.sub::text, 8, '0'),
+               'Africa/Nairobi', l.state,
                CASE l.state WHEN 'terminated' THEN 'Subscription terminated'
                             WHEN 'suspended' THEN 'Suspended'
                             WHEN 'active' THEN 'Subscription started' END,
@@ -837,7 +838,7 @@ def _insert_invoices(cr, cfg, p):
                    %(sale_journal)s, %(company)s, per.partner_id, per.partner_id,
                    per.partner_id, %(currency)s, %(uid)s, 'posted', '{move_type}',
                    'no', {date}, {date}, {date if prefix else "per.due"},
-                   {name}, 'BENCH' || lpad(per.sub::text, 8, '0'),
+                   {name}, 'B' || %(company)s || '-' || lpad(per.sub::text, 8, '0'),
                    'Bench customer ' || lpad(per.k::text, 7, '0'), 1,
                    per.{prefix}untaxed, per.{prefix}tax, per.{prefix}total,
                    per.{prefix}total, {sign} * per.{prefix}untaxed,
@@ -1016,7 +1017,8 @@ def _insert_payments(cr, cfg, p):
             SELECT payment_id, pay_move_id, %(journal)s, %(company)s,
                    %(method_line)s, %(method)s, %(currency)s, partner_id,
                    %(outstanding)s, %(receivable)s, {name}, %(state)s, 'inbound',
-                   'customer', 'BENCH' || lpad(sub::text, 8, '0'), pay_date, amount,
+                   'customer', 'B' || %(company)s || '-' || lpad(sub::text, 8, '0'),
+                   pay_date, amount,
                    amount, nth != 3, %(matched)s, false, %(uid)s, %(uid)s,
                    now() at time zone 'UTC', now() at time zone 'UTC'
               FROM bench_payment WHERE bank = %(bank)s
