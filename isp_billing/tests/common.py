@@ -346,3 +346,246 @@ class IspBillingCommon(AccountTestInvoicingCommon):
     @staticmethod
     def d(text):
         return date.fromisoformat(text)
+
+
+class IspReceivablesCommon(IspBillingCommon):
+    """The helpers of the small books of the receivables figures (aging,
+    collections, the dashboard's collections tiles): customer documents
+    with their own date, due date and amount (untaxed, in KES), payments of
+    invoices and payments on account, by the company's bank or cash
+    journal."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        journals = cls.env["account.journal"].search(
+            [("company_id", "=", cls.company.id), ("type", "in", ("bank", "cash"))]
+        )
+        cls.bank = journals.filtered(lambda j: j.type == "bank")[:1]
+        cls.cash = journals.filtered(lambda j: j.type == "cash")[:1]
+
+    @classmethod
+    def _book_document(
+        cls, partner, day, due, amount, move_type="out_invoice", subscription=None
+    ):
+        """A posted invoice (or credit note: ``move_type``) of ``partner``
+        dated ``day`` (invoice and accounting date), due ``due``, one
+        untaxed line of ``amount`` (of ``subscription`` if given)."""
+        move = (
+            cls.env["account.move"]
+            .with_company(cls.company)
+            .create(
+                {
+                    "move_type": move_type,
+                    "partner_id": partner.id,
+                    "invoice_date": day,
+                    "date": day,
+                    "invoice_date_due": due,
+                    "currency_id": cls.kes.id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "10 Mbps Home",
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [Command.clear()],
+                                "account_id": cls.income_account.id,
+                                "isp_subscription_id": subscription.id
+                                if subscription
+                                else False,
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        move.action_post()
+        return move
+
+    @classmethod
+    def _book_pay(cls, invoice, day, journal=None, amount=None):
+        """Pay ``invoice`` on ``day`` by ``journal`` (the bank by default),
+        ``amount`` or in full, with Odoo's payment wizard."""
+        vals = {"payment_date": day, "journal_id": (journal or cls.bank).id}
+        if amount is not None:
+            vals["amount"] = amount
+        return (
+            cls.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create(vals)
+            ._create_payments()
+        )
+
+    @classmethod
+    def _book_payment_on_account(cls, partner, amount, day):
+        """A posted customer payment of ``partner`` matched to nothing."""
+        payment = cls.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": partner.id,
+                "amount": amount,
+                "date": day,
+                "currency_id": cls.kes.id,
+                "company_id": cls.company.id,
+                "journal_id": cls.bank.id,
+            }
+        )
+        payment.action_post()
+        return payment
+
+
+class IspAgingCommon(IspReceivablesCommon):
+    """A small book for the aging: customer A with five invoices, partial
+    payments before and after 15/04/2026, a credit note and a payment on
+    account; customer B with more paid on account than invoiced."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        A, B = cls.customer, cls.customer_2
+        doc = cls._book_document
+        cls.inv1 = doc(A, "2026-01-01", "2026-01-10", 1000)
+        cls.inv5 = doc(A, "2026-01-20", "2026-02-05", 800)
+        cls.inv2 = doc(A, "2026-02-01", "2026-02-15", 2000)
+        cls.inv3 = doc(A, "2026-03-01", "2026-03-25", 3000)
+        cls.inv4 = doc(A, "2026-04-10", "2026-04-24", 500)
+        cls._book_pay(cls.inv1, "2026-02-10", amount=400)
+        cls._book_pay(cls.inv3, "2026-03-30", amount=1000)
+        cls._book_pay(cls.inv2, "2026-04-20", amount=300)  # after 15/04
+        cls.refund = doc(A, "2026-03-20", "2026-03-20", 250, "out_refund")
+        cls.on_account = cls._book_payment_on_account(A, 150, "2026-04-01")
+        cls.inv_b = doc(B, "2026-04-01", "2026-04-10", 200)
+        cls.on_account_b = cls._book_payment_on_account(B, 700, "2026-04-05")
+
+    def _aging(self, day, partner):
+        [row] = [
+            r
+            for r in self.env["isp.report.aging"]._prepare_aging(self.d(day))
+            if r["partner_id"] == partner.id
+        ]
+        return {
+            key: row[f"amount_{key}"]
+            for key in ("current", "1_30", "31_60", "61_90", "over_90", "residual")
+        }
+
+
+class IspCollectionsCommon(IspReceivablesCommon):
+    """April 2026. Customer A (subscription S): I1 1,000 of 25/03 due 05/04
+    paid 03/04 (bank); I2 2,000 of 01/04 due 10/04 paid 15/04 (cash); I3
+    3,000 of 05/04 due 20/04 unpaid; I4 600 of 10/04 due 25/04 paid 12/04
+    (bank); credit note R1 500 of 20/04, open. Customer B: I5 500 of 01/02
+    due 15/02 paid 02/04 (bank); I6 800 of 08/04 due 18/04 paid 18/04 by
+    card (a payment provider's transaction)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.provider = (
+            cls.env.ref("payment.payment_provider_demo")
+            .sudo()
+            .copy(
+                {"company_id": cls.company.id, "state": "test", "name": "Card (test)"}
+            )
+        )
+        cls.provider.journal_id = cls.bank
+        cls.method = cls.env.ref("payment_demo.payment_method_demo")
+        A, B = cls.customer, cls.customer_2
+        cls.sub = cls._create_subscription(cls.plan_home, cls.d("2026-03-01"))
+        doc = cls._book_document
+        cls.i1 = doc(A, "2026-03-25", "2026-04-05", 1000, subscription=cls.sub)
+        cls.i2 = doc(A, "2026-04-01", "2026-04-10", 2000, subscription=cls.sub)
+        cls.i3 = doc(A, "2026-04-05", "2026-04-20", 3000, subscription=cls.sub)
+        cls.i4 = doc(A, "2026-04-10", "2026-04-25", 600, subscription=cls.sub)
+        cls.r1 = doc(
+            A, "2026-04-20", "2026-04-20", 500, "out_refund", subscription=cls.sub
+        )
+        cls.i5 = doc(B, "2026-02-01", "2026-02-15", 500)
+        cls.i6 = doc(B, "2026-04-08", "2026-04-18", 800)
+        cls._book_pay(cls.i1, "2026-04-03")
+        cls._book_pay(cls.i2, "2026-04-15", cls.cash)
+        cls._book_pay(cls.i4, "2026-04-12")
+        cls._book_pay(cls.i5, "2026-04-02")
+        with freeze_time("2026-04-18 10:00:00"):
+            tx = (
+                cls.env["payment.transaction"]
+                .sudo()
+                .create(
+                    {
+                        "provider_id": cls.provider.id,
+                        "payment_method_id": cls.method.id,
+                        "reference": "I6-card",
+                        "amount": 800.0,
+                        "currency_id": cls.kes.id,
+                        "partner_id": B.id,
+                        "operation": "online_direct",
+                        "invoice_ids": [Command.set(cls.i6.ids)],
+                    }
+                )
+            )
+            tx._set_done()
+            tx._post_process()
+        cls.card_payment = tx.payment_id
+
+    # The promises to pay of the kept-rate example (README): (made, last day)
+    PROMISES = (
+        ("2026-04-08", "2026-04-12"),
+        ("2026-04-11", "2026-04-16"),
+        ("2026-04-16", "2026-04-22"),
+        ("2026-04-28", "2026-05-05"),
+        ("2026-04-02", "2026-04-04"),
+    )
+    # The suspension example (README): (event, day)
+    SUSPENSIONS = (
+        ("suspension", "2026-04-09"),
+        ("reactivation", "2026-04-15"),
+        ("suspension", "2026-04-21"),
+        ("reactivation", "2026-05-02"),
+        ("promise", "2026-05-03"),
+    )
+
+    def _log_promises(self):
+        for day, until in self.PROMISES:
+            self.sub._log_event(
+                "promise", date=self.d(day), promise_until=self.d(until)
+            )
+
+    def _log_suspensions(self):
+        for kind, day in self.SUSPENSIONS:
+            self.sub._log_event(kind, date=self.d(day))
+
+    def _autopay_book(self):
+        """Two auto-pay subscriptions billed on 01/11/2026, one card accepted
+        and one declined; the job runs on 01/11 and on 02/11, when the
+        declined card's retry is declined too (``yield`` between the two
+        days)."""
+        Token = self.env["payment.token"].sudo()
+        for partner, state in ((self.customer, "done"), (self.customer_2, "error")):
+            token = Token.create(
+                {
+                    "provider_id": self.provider.id,
+                    "payment_method_id": self.method.id,
+                    "partner_id": partner.id,
+                    "payment_details": "4242",
+                    "provider_ref": f"demo-{state}",
+                    "demo_simulated_state": state,
+                }
+            )
+            with freeze_time("2026-11-01 09:00:00"):
+                sub = self._active_subscription(
+                    self.plan_home,
+                    self.d("2026-11-01"),
+                    anchor=self.d("2026-11-01"),
+                    partner=partner,
+                )
+                sub.action_autopay_enable(token)
+                self._bill(sub, self.d("2026-11-01"))
+        Attempt = self.env["isp.autopay.attempt"]
+        for day in ("2026-11-01", "2026-11-02"):
+            with freeze_time(f"{day} 10:00:00"):
+                Attempt._cron_autopay(today=self.d(day))
+            yield day
+
+    @property
+    def service(self):
+        return self.env["isp.report.collections"]

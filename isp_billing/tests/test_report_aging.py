@@ -6,105 +6,11 @@ total as the customer's one balance; the PDF; who may read it over RPC."""
 
 import lxml.html
 
-from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, JsonRpcException, tagged
 from odoo.tools import mute_logger
 
-from .common import IspBillingCommon
-
-
-class IspAgingCommon(IspBillingCommon):
-    """A small book for the aging: customer A with five invoices, partial
-    payments before and after 15/04/2026, a credit note and a payment on
-    account; customer B with more paid on account than invoiced."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.bank = cls.env["account.journal"].search(
-            [("company_id", "=", cls.company.id), ("type", "=", "bank")], limit=1
-        )
-        A, B = cls.customer, cls.customer_2
-        cls.inv1 = cls._document(A, "out_invoice", "2026-01-01", "2026-01-10", 1000)
-        cls.inv5 = cls._document(A, "out_invoice", "2026-01-20", "2026-02-05", 800)
-        cls.inv2 = cls._document(A, "out_invoice", "2026-02-01", "2026-02-15", 2000)
-        cls.inv3 = cls._document(A, "out_invoice", "2026-03-01", "2026-03-25", 3000)
-        cls.inv4 = cls._document(A, "out_invoice", "2026-04-10", "2026-04-24", 500)
-        cls._pay_invoice(cls.inv1, 400, "2026-02-10")
-        cls._pay_invoice(cls.inv3, 1000, "2026-03-30")
-        cls._pay_invoice(cls.inv2, 300, "2026-04-20")  # after 15/04
-        cls.refund = cls._document(A, "out_refund", "2026-03-20", "2026-03-20", 250)
-        cls.on_account = cls._payment_on_account(A, 150, "2026-04-01")
-        cls.inv_b = cls._document(B, "out_invoice", "2026-04-01", "2026-04-10", 200)
-        cls.on_account_b = cls._payment_on_account(B, 700, "2026-04-05")
-
-    @classmethod
-    def _document(cls, partner, move_type, day, due, amount):
-        move = (
-            cls.env["account.move"]
-            .with_company(cls.company)
-            .create(
-                {
-                    "move_type": move_type,
-                    "partner_id": partner.id,
-                    "invoice_date": day,
-                    "date": day,
-                    "invoice_date_due": due,
-                    "currency_id": cls.kes.id,
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": "10 Mbps Home",
-                                "quantity": 1,
-                                "price_unit": amount,
-                                "tax_ids": [Command.clear()],
-                                "account_id": cls.income_account.id,
-                            }
-                        )
-                    ],
-                }
-            )
-        )
-        move.action_post()
-        return move
-
-    @classmethod
-    def _pay_invoice(cls, invoice, amount, day):
-        return (
-            cls.env["account.payment.register"]
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create({"amount": amount, "payment_date": day, "journal_id": cls.bank.id})
-            ._create_payments()
-        )
-
-    @classmethod
-    def _payment_on_account(cls, partner, amount, day):
-        payment = cls.env["account.payment"].create(
-            {
-                "payment_type": "inbound",
-                "partner_type": "customer",
-                "partner_id": partner.id,
-                "amount": amount,
-                "date": day,
-                "currency_id": cls.kes.id,
-                "company_id": cls.company.id,
-                "journal_id": cls.bank.id,
-            }
-        )
-        payment.action_post()
-        return payment
-
-    def _aging(self, day, partner):
-        [row] = [
-            r
-            for r in self.env["isp.report.aging"]._prepare_aging(self.d(day))
-            if r["partner_id"] == partner.id
-        ]
-        return {
-            key: row[f"amount_{key}"]
-            for key in ("current", "1_30", "31_60", "61_90", "over_90", "residual")
-        }
+from .common import IspAgingCommon
 
 
 @tagged("post_install", "-at_install")
