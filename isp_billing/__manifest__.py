@@ -37,6 +37,7 @@
         "views/isp_subscription_views.xml",
         "views/isp_subscription_event_views.xml",
         "views/isp_subscription_period_views.xml",
+        "views/isp_autopay_attempt_views.xml",
         "views/isp_dunning_step_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",

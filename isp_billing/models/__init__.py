@@ -35,3 +35,4 @@ from . import isp_dashboard
 from . import isp_dashboard_receivables
 from . import isp_dashboard_revenue
 from . import isp_subscriber_import
+from . import isp_dashboard_collections

@@ -269,10 +269,12 @@ class IspDashboard(models.AbstractModel):
 
         ``alert``: a count above zero is work to do (shown in red); ``by_plan``:
         the plan filter applies; ``section``: the group of tiles it is shown in
-        (subscribers, money, work, network); ``context``: what the model needs
-        to read the records (also given to the action); ``count``: the number
-        of records of ``domain`` when the caller counted them already (one
-        grouped read for several tiles)."""
+        (revenue, subscribers, money, collections, work, network);
+        ``context``: what the model needs to read the records (also given to
+        the action); ``count``: the number of records of ``domain`` when the
+        caller counted them already (one grouped read for several tiles).
+        ``value`` is the count; ``figure`` the tile's own figure when it is
+        not a count or an amount (a rate, days), else None."""
         if count is None:
             Model = self.env[model].with_context(**(context or {}))
             count = Model.search_count(domain)
@@ -283,6 +285,7 @@ class IspDashboard(models.AbstractModel):
             "section": section,
             "value": count,
             "display": formatLang(self.env, count, digits=0),
+            "figure": None,
             "amount": None,
             "amount_display": "",
             "detail": "",

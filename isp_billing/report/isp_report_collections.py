@@ -93,20 +93,28 @@ class IspReportCollections(models.AbstractModel):
         return result
 
     @api.model
-    def _invoices_due(self, date_from, date_to):
-        Invoice = self.env["isp.report.collections.invoice"]
-        return Invoice.search_fetch(
-            [("date_due", ">=", date_from), ("date_due", "<=", date_to)],
-            ["date_due", "date_paid", "paid_on_time"],
-        )
+    def _invoices_due_domain(self, date_from, date_to, domain=()):
+        """The invoices of *paid by their due date*: rows of
+        ``isp.report.collections.invoice`` due in the period, in the allowed
+        companies, narrowed by ``domain`` (e.g. a plan)."""
+        return [
+            ("date_due", ">=", date_from),
+            ("date_due", "<=", date_to),
+            ("company_id", "in", self.env.companies.ids),
+            *domain,
+        ]
 
     @api.model
-    def _prepare_paid_on_time(self, date_from, date_to):
+    def _prepare_paid_on_time(self, date_from, date_to, domain=()):
         """Share of the customer invoices due in the period (posted, not
         reversed) that were settled by the end of their due date: ``{"due",
-        "on_time", "rate"}``."""
+        "on_time", "rate"}``. ``domain`` narrows the invoices (rows of
+        ``isp.report.collections.invoice``)."""
         self._check_collections_access()
-        invoices = self._invoices_due(*self._period(date_from, date_to))
+        date_from, date_to = self._period(date_from, date_to)
+        invoices = self.env["isp.report.collections.invoice"].search_fetch(
+            self._invoices_due_domain(date_from, date_to, domain), ["paid_on_time"]
+        )
         on_time = len(invoices.filtered("paid_on_time"))
         return {
             "due": len(invoices),
@@ -143,6 +151,18 @@ class IspReportCollections(models.AbstractModel):
         }
 
     @api.model
+    def _payments_domain(self, date_from, date_to, domain=()):
+        """The payments of *money by channel*: rows of
+        ``isp.report.collections.payment`` dated in the period, in the
+        allowed companies, narrowed by ``domain`` (e.g. a channel)."""
+        return [
+            ("date", ">=", date_from),
+            ("date", "<=", date_to),
+            ("company_id", "in", self.env.companies.ids),
+            *domain,
+        ]
+
+    @api.model
     def _prepare_money_by_channel(self, date_from, date_to):
         """Customer payments received in the period (posted, by payment
         date) per currency and channel, with each channel's share of the
@@ -154,7 +174,7 @@ class IspReportCollections(models.AbstractModel):
         channels = [key for key, _label in Payment._fields["channel"].selection]
         result = {}
         for currency, channel, amount in Payment._read_group(
-            [("date", ">=", date_from), ("date", "<=", date_to)],
+            self._payments_domain(date_from, date_to),
             ["currency_id", "channel"],
             ["amount:sum"],
         ):
@@ -172,13 +192,11 @@ class IspReportCollections(models.AbstractModel):
         return result
 
     @api.model
-    def _prepare_promise_kept(self, date_from, date_to, date_at=None):
-        """Promises to pay made in the period and ended before ``date_at``
-        (default today): a promise covers the subscription's customer
-        invoices open on the promise day and due by its last day
-        (``promise_until``); it is kept when all of them were settled by
-        the end of that day. Promises that covered nothing do not count.
-        ``{"promises", "kept", "rate"}``."""
+    def _promise_events(self, date_from, date_to, date_at=None, domain=()):
+        """The promises to pay of the kept rate and whether each was kept:
+        ``{event id: kept}`` (see :meth:`_prepare_promise_kept`), narrowed by
+        ``domain`` on their events (``isp.subscription.event``, e.g. a
+        plan)."""
         self._check_collections_access()
         date_from, date_to = self._period(date_from, date_to)
         date_at = fields.Date.to_date(date_at) or fields.Date.context_today(self)
@@ -208,62 +226,91 @@ class IspReportCollections(models.AbstractModel):
                 date_at=date_at,
             )
         )
-        kept = sum(1 for _id, ok in rows if ok)
+        kept = dict(rows)
+        if domain:
+            events = self.env["isp.subscription.event"].search(
+                [("id", "in", list(kept)), *domain]
+            )
+            kept = {event_id: kept[event_id] for event_id in events.ids}
+        return kept
+
+    @api.model
+    def _prepare_promise_kept(self, date_from, date_to, date_at=None, domain=()):
+        """Promises to pay made in the period and ended before ``date_at``
+        (default today): a promise covers the subscription's customer
+        invoices open on the promise day and due by its last day
+        (``promise_until``); it is kept when all of them were settled by
+        the end of that day. Promises that covered nothing do not count.
+        ``{"promises", "kept", "rate"}``; ``domain`` narrows the promises'
+        events."""
+        events = self._promise_events(date_from, date_to, date_at, domain)
+        kept = sum(1 for ok in events.values() if ok)
         return {
-            "promises": len(rows),
+            "promises": len(events),
             "kept": kept,
-            "rate": self._rate(kept, len(rows)),
+            "rate": self._rate(kept, len(events)),
         }
 
     @api.model
-    def _prepare_suspensions(self, date_from, date_to):
-        """Suspensions and reconnections (reactivations) per month of the
-        event log, by event date: ``[{"month": first day, "suspensions",
-        "reconnections"}]``, months without either left out."""
-        self._check_collections_access()
-        date_from, date_to = self._period(date_from, date_to)
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT date_trunc('month', event_date)::date,
-                       COUNT(*) FILTER (WHERE event_type = 'suspension'),
-                       COUNT(*) FILTER (WHERE event_type = 'reactivation')
-                  FROM isp_subscription_event
-                 WHERE event_type IN ('suspension', 'reactivation')
-                   AND company_id IN %s
-                   AND event_date BETWEEN %s AND %s
-                 GROUP BY 1
-                 ORDER BY 1
-                """,
-                tuple(self.env.companies.ids),
-                date_from,
-                date_to,
-            )
-        )
+    def _events_domain(self, event_types, date_from, date_to, domain=()):
+        """Events of the event log of ``event_types`` dated in the period, in
+        the allowed companies, narrowed by ``domain`` (e.g. a plan)."""
         return [
-            {"month": month, "suspensions": susp, "reconnections": recon}
-            for month, susp, recon in rows
+            ("event_type", "in", list(event_types)),
+            ("event_date", ">=", date_from),
+            ("event_date", "<=", date_to),
+            ("company_id", "in", self.env.companies.ids),
+            *domain,
         ]
 
     @api.model
-    def _prepare_autopay(self, date_from, date_to):
-        """Auto-pay attempts scheduled in the period that ended (paid or
-        failed; *not needed* and pending ones left out): ``{"attempts",
-        "done", "rate"}``."""
+    def _prepare_suspensions(self, date_from, date_to, domain=()):
+        """Suspensions and reconnections (reactivations) per month of the
+        event log, by event date: ``[{"month": first day, "suspensions",
+        "reconnections"}]``, months without either left out; ``domain``
+        narrows the events."""
         self._check_collections_access()
         date_from, date_to = self._period(date_from, date_to)
-        [(attempts, done)] = self.env.execute_query(
-            SQL(
-                """
-                SELECT COUNT(*), COUNT(*) FILTER (WHERE state = 'done')
-                  FROM isp_autopay_attempt
-                 WHERE state IN ('done', 'failed')
-                   AND company_id IN %s
-                   AND scheduled_date BETWEEN %s AND %s
-                """,
-                tuple(self.env.companies.ids),
-                date_from,
-                date_to,
+        keys = {"suspension": "suspensions", "reactivation": "reconnections"}
+        months = {}
+        for month, event_type, count in self.env["isp.subscription.event"]._read_group(
+            self._events_domain(keys, date_from, date_to, domain),
+            ["event_date:month", "event_type"],
+            ["__count"],
+        ):
+            entry = months.setdefault(
+                month, {"month": month, "suspensions": 0, "reconnections": 0}
+            )
+            entry[keys[event_type]] = count
+        return [months[month] for month in sorted(months)]
+
+    @api.model
+    def _autopay_domain(self, date_from, date_to, domain=()):
+        """The auto-pay attempts of the success rate: scheduled in the
+        period, ended (paid or failed), in the allowed companies, narrowed
+        by ``domain`` (e.g. a plan)."""
+        return [
+            ("state", "in", ("done", "failed")),
+            ("scheduled_date", ">=", date_from),
+            ("scheduled_date", "<=", date_to),
+            ("company_id", "in", self.env.companies.ids),
+            *domain,
+        ]
+
+    @api.model
+    def _prepare_autopay(self, date_from, date_to, domain=()):
+        """Auto-pay attempts scheduled in the period that ended (paid or
+        failed; *not needed* and pending ones left out): ``{"attempts",
+        "done", "rate"}``; ``domain`` narrows the attempts."""
+        self._check_collections_access()
+        date_from, date_to = self._period(date_from, date_to)
+        counts = dict(
+            self.env["isp.autopay.attempt"]._read_group(
+                self._autopay_domain(date_from, date_to, domain),
+                ["state"],
+                ["__count"],
             )
         )
+        attempts = sum(counts.values())
+        done = counts.get("done", 0)
         return {"attempts": attempts, "done": done, "rate": self._rate(done, attempts)}

@@ -14,7 +14,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, JsonRpcException, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import IspBillingCommon
+from .common import IspBillingCommon, IspCollectionsCommon
 
 TODAY = "2026-11-05 10:00:00"
 
@@ -137,6 +137,14 @@ class TestDashboard(IspBillingCommon, HttpCase):
                 "aging_31_60": 0,
                 "aging_61_90": 0,
                 "aging_over_90": 0,
+                # collections from 1 to 5 November (test_collections_of_the_book)
+                "dso": 8,
+                "paid_on_time": 0,
+                "promise_kept": 0,
+                "autopay": 0,
+                "suspensions": 1,
+                "reconnections": 0,
+                **{key: 0 for key in tiles if key.startswith("channel_")},
                 **{
                     key: tiles[key]["value"]
                     for key in tiles
@@ -202,6 +210,41 @@ class TestDashboard(IspBillingCommon, HttpCase):
             (3, 11997.0),
         )
         self.assertEqual(tiles["aging_current"]["value"], 0)
+
+    def test_collections_of_the_book(self):
+        """From 1 to 5 November. DSO: owed on the 5th 11,997.00 overdue +
+        21,995.00 not due = 33,992.00 (the 8 aging rows), invoiced in the
+        period the November invoices, 21,995.00: 33,992.00 / 21,995.00 × 5 =
+        7.7 days. Nothing was due, paid, promised or charged by auto-pay;
+        one suspension (suspended, on the 2nd). October: owed on the 31st
+        11,997.00, invoiced 18,996.00, × 31 days = 19.6 days; its 4 invoices
+        were due on the 11th, none paid by then (flagged paid on the 20th)."""
+        __, tiles = self._data()
+        self.assertEqual(
+            (tiles["dso"]["value"], tiles["dso"]["figure"], tiles["dso"]["display"]),
+            (8, 7.7, "7.7 days"),
+        )
+        self.assertIn("33,992.00", tiles["dso"]["detail"])
+        self.assertIn("21,995.00", tiles["dso"]["detail"])
+        self.assertEqual(
+            tiles["dso"]["action"]["context"]["isp_aging_date"], "2026-11-05"
+        )
+        self.assertEqual(tiles["paid_on_time"]["display"], "–")
+        events = self.env["isp.subscription.event"].search(
+            tiles["suspensions"]["action"]["domain"]
+        )
+        self.assertEqual(events.subscription_id, self.suspended)
+        __, tiles = self._data(period="2026-10")
+        self.assertEqual(
+            (tiles["dso"]["value"], tiles["dso"]["figure"]), (3, 19.6), tiles["dso"]
+        )
+        self.assertEqual(
+            (tiles["paid_on_time"]["value"], tiles["paid_on_time"]["display"]),
+            (4, "0.00 %"),
+        )
+        self.assertEqual(tiles["suspensions"]["value"], 0)
+        for tile in tiles.values():
+            self.assertClickThrough(tile, self.isp_user)
 
     def test_recurring_revenue(self):
         """From the MRR report, for ISP managers (who may read it). October:
@@ -318,8 +361,26 @@ class TestDashboard(IspBillingCommon, HttpCase):
         self.assertEqual(tiles["overdue"]["amount"], 1000.0)
         for tile in tiles.values():
             self.assertClickThrough(tile, both, self.company | other)
+        # collections: the other's 1,000.00 owed (one aging row), nothing
+        # invoiced there in November, no suspension
+        self.assertEqual(
+            (tiles["dso"]["value"], tiles["dso"]["display"]), (1, "–"), tiles["dso"]
+        )
+        self.assertEqual(tiles["suspensions"]["value"], 0)
+        __, tiles = self._data(two)
+        self.assertEqual(
+            (tiles["dso"]["value"], tiles["suspensions"]["value"]), (8 + 1, 1)
+        )
         __, tiles = self._data(two, company_ids=self.company.ids)
         self.assertEqual((tiles["active"]["value"], tiles["overdue"]["value"]), (4, 3))
+        self.assertEqual(
+            (
+                tiles["dso"]["value"],
+                tiles["dso"]["figure"],
+                tiles["suspensions"]["value"],
+            ),
+            (8, 7.7, 1),
+        )
         # A user of the first company only cannot ask for the other's figures.
         with self.assertRaises(AccessError):
             self._data(company_ids=other.ids)
@@ -415,7 +476,9 @@ class TestDashboard(IspBillingCommon, HttpCase):
 
     def test_tour_dashboard_tile_opens_its_list(self):
         """In Chromium: the ISP app opens on the dashboard with its tiles; the
-        *Suspended* tile opens the list of the suspended subscription."""
+        *Suspended* tile opens the list of the suspended subscription; with
+        November chosen, the collections tile *Suspensions* opens the list of
+        that month's suspension event."""
         self.start_tour("/odoo", "isp_billing_dashboard", login="dash_isp_user")
 
     def test_tour_dashboard_on_a_phone(self):
@@ -435,3 +498,148 @@ class TestDashboard(IspBillingCommon, HttpCase):
             "isp_billing_dashboard_chart",
             login="dash_isp_manager",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestDashboardCollections(IspCollectionsCommon):
+    """The collections tiles on the April 2026 book of the collections
+    report (tests/common.py), seen on 1 May 2026 by an ISP user, against the
+    figures of the README's examples computed by hand."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._create_role_users("dashcoll")
+
+    def _tiles(self, period="2026-04", today="2026-05-01 10:00:00", **filters):
+        dashboard = self.env["isp.dashboard"].with_user(self.isp_user)
+        with freeze_time(today):
+            data = dashboard.get_dashboard_data({"period": period, **filters})
+        tiles = {t["key"]: t for t in data["tiles"] if t["section"] == "collections"}
+        for tile in tiles.values():
+            action = tile["action"]
+            Model = self.env[action["res_model"]].with_user(self.isp_user)
+            with freeze_time(today):
+                found = Model.with_context(**action["context"]).search(action["domain"])
+            self.assertEqual(len(found), tile["value"], f"{tile['key']}: list")
+            self.assertTrue(tile["title"] and tile["help"], tile["key"])
+            tile["records"] = found
+        return tiles
+
+    def _figures(self, tiles):
+        return {
+            key: (tile["value"], tile["figure"], tile["display"])
+            for key, tile in tiles.items()
+        }
+
+    def test_figures_of_april(self):
+        """DSO: 2,500 owed on 30/04 (I3 3,000 − R1 500) ÷ 5,900 invoiced ×
+        30 = 12.7 days, the records the aging row of I3. Paid by due date: 3
+        of the 5 invoices due in April (I1, I4, I6). Promises: P1, P2, P3
+        ended before 01/05 and covered invoices, P2 kept: 1 of 3. April's
+        suspensions 2 and reconnection 1 (the 02/05 one is May's). Money:
+        bank 2,100 (I1, I4, I5), manual 2,000 (I2 in cash), card 800 (I6)
+        of 4,900. No auto-pay."""
+        self._log_promises()
+        self._log_suspensions()
+        tiles = self._tiles()
+        figures = self._figures(tiles)
+        expected = {
+            "dso": (1, 12.7, "12.7 days"),
+            "paid_on_time": (5, 0.6, "60.00 %"),
+            "promise_kept": (3, 0.3333, "33.33 %"),
+            "autopay": (0, None, "–"),
+            "suspensions": (2, None, "2"),
+            "reconnections": (1, None, "1"),
+            "channel_bank": (3, 0.4286, "42.86 %"),
+            "channel_manual": (1, 0.4082, "40.82 %"),
+            "channel_card": (1, 0.1633, "16.33 %"),
+        }
+        for key in set(figures) - set(expected):  # other add-ons' channels
+            self.assertTrue(key.startswith("channel_"), key)
+            expected[key] = (0, 0.0, "0.00 %")
+        self.assertEqual(figures, expected)
+        self.assertIn("2,500.00", tiles["dso"]["detail"])
+        self.assertIn("5,900.00", tiles["dso"]["detail"])
+        self.assertEqual(tiles["dso"]["records"].move_id, self.i3)
+        self.assertEqual(tiles["dso"]["records"].amount_residual, 2500.0)
+        self.assertEqual(tiles["paid_on_time"]["detail"], "3 of 5 invoices")
+        self.assertEqual(
+            tiles["paid_on_time"]["records"].move_id,
+            self.i1 | self.i2 | self.i3 | self.i4 | self.i6,
+        )
+        self.assertEqual(tiles["promise_kept"]["detail"], "1 of 3 kept")
+        self.assertEqual(
+            tiles["promise_kept"]["records"].mapped("promise_until"),
+            [self.d("2026-04-22"), self.d("2026-04-16"), self.d("2026-04-12")],
+        )
+        self.assertEqual(
+            tiles["suspensions"]["records"].mapped("event_date"),
+            [self.d("2026-04-21"), self.d("2026-04-09")],
+        )
+        self.assertEqual(
+            tiles["reconnections"]["records"].mapped("event_date"),
+            [self.d("2026-04-15")],
+        )
+        amounts = {
+            key: tiles[f"channel_{key}"]["amount"] for key in ("bank", "manual", "card")
+        }
+        self.assertEqual(amounts, {"bank": 2100.0, "manual": 2000.0, "card": 800.0})
+        self.assertEqual(
+            tiles["channel_bank"]["records"].payment_id.reconciled_invoice_ids,
+            self.i1 | self.i4 | self.i5,
+        )
+        self.assertEqual(tiles["channel_card"]["records"].payment_id, self.card_payment)
+        # The same figures as the collections service (ISP → Reporting).
+        paid = self.service._prepare_paid_on_time("2026-04-01", "2026-04-30")
+        self.assertEqual(paid["rate"], tiles["paid_on_time"]["figure"])
+
+    def test_plan_filter(self):
+        """The home plan (subscription S, customer A): I1 and I4 of I1-I4
+        paid by their due date, 2 of 4; S's promises and suspensions. The
+        business plan: none of them. DSO and money have no plan: the same
+        figures, shown for all plans."""
+        self._log_promises()
+        self._log_suspensions()
+        home = self._figures(self._tiles(plan_id=self.plan_home.id))
+        self.assertEqual(home["paid_on_time"], (4, 0.5, "50.00 %"))
+        self.assertEqual(home["promise_kept"], (3, 0.3333, "33.33 %"))
+        self.assertEqual(home["suspensions"][0], 2)
+        tiles = self._tiles(plan_id=self.plan_business.id)
+        business = self._figures(tiles)
+        self.assertEqual(business["paid_on_time"], (0, None, "–"))
+        self.assertEqual(business["promise_kept"], (0, None, "–"))
+        self.assertEqual(
+            (business["suspensions"][0], business["reconnections"][0]), (0, 0)
+        )
+        self.assertEqual(business["dso"], (1, 12.7, "12.7 days"))
+        self.assertEqual(business["channel_bank"], (3, 0.4286, "42.86 %"))
+        for key in ("dso", "channel_bank"):
+            self.assertFalse(tiles[key]["by_plan"])
+        self.assertTrue(tiles["paid_on_time"]["by_plan"])
+
+    def test_autopay_success_rate(self):
+        """On 01/11/2026: one card accepted, one declined: 1 of 2 paid; on
+        03/11, after the declined card's retry of 02/11 failed too: 1 of 3.
+        Not on the business plan."""
+        for day in self._autopay_book():
+            if day == "2026-11-01":
+                tiles = self._tiles("2026-11", "2026-11-01 12:00:00")
+                self.assertEqual(self._figures(tiles)["autopay"], (2, 0.5, "50.00 %"))
+                self.assertEqual(tiles["autopay"]["detail"], "1 of 2 paid")
+        tiles = self._tiles("2026-11", "2026-11-03 12:00:00")
+        self.assertEqual(self._figures(tiles)["autopay"], (3, 0.3333, "33.33 %"))
+        self.assertEqual(
+            sorted(tiles["autopay"]["records"].mapped("state")),
+            ["done", "failed", "failed"],
+        )
+        tiles = self._tiles(
+            "2026-11", "2026-11-03 12:00:00", plan_id=self.plan_business.id
+        )
+        self.assertEqual(self._figures(tiles)["autopay"], (0, None, "–"))
+
+    def test_a_future_month_has_no_figures(self):
+        """May 2026 seen on 15/04/2026: nothing has happened yet."""
+        tiles = self._tiles("2026-05", "2026-04-15 10:00:00")
+        self.assertEqual({tile["value"] for tile in tiles.values()}, {0})
+        self.assertEqual(tiles["dso"]["display"], "–")

@@ -59,10 +59,11 @@ export class IspDashboard extends Component {
             subscribers: _t("Subscribers"),
             revenue: _t("Recurring revenue"),
             money: _t("Receivables"),
+            collections: _t("Collections"),
             work: _t("To do"),
             network: _t("Network"),
         };
-        const order = ["revenue", "subscribers", "money", "work", "network"];
+        const order = ["revenue", "subscribers", "money", "collections", "work", "network"];
         const bySection = {};
         for (const tile of this.state.data.tiles) {
             (bySection[tile.section] ||= []).push(tile);

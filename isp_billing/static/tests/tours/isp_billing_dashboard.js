@@ -49,8 +49,35 @@ registry.category("web_tour.tours").add("isp_billing_dashboard", {
             run: "click",
         },
         {
-            content: "The dashboard again",
-            trigger: ".o_isp_dashboard .o_isp_dashboard_tile_suspended",
+            content: "The dashboard again, with its collections tiles",
+            trigger: ".o_isp_dashboard .o_isp_dashboard_section_collections .o_isp_dashboard_tile_dso",
+        },
+        {
+            content: "Choose November 2026, the month of the suspension",
+            trigger: ".o_isp_dashboard .o_isp_dashboard_period",
+            run() {
+                const input = document.querySelector(".o_isp_dashboard_period");
+                input.value = "2026-11";
+                input.dispatchEvent(new Event("change", { bubbles: true }));
+            },
+        },
+        {
+            content: "Click the month's suspensions",
+            trigger: ".o_isp_dashboard_tile_suspensions .o_isp_dashboard_tile_value:contains('1')",
+            run: "click",
+        },
+        {
+            content: "The list of the suspension events: the one of 2 November",
+            trigger: ".o_list_view .o_data_row:contains('Dashboard customer 0')",
+            run() {
+                const rows = document.querySelectorAll(".o_list_view .o_data_row");
+                if (rows.length !== 1) {
+                    throw new Error(`the list has ${rows.length} rows, the tile said 1`);
+                }
+                if (!rows[0].textContent.includes("Suspension")) {
+                    throw new Error(`not a suspension event: ${rows[0].textContent}`);
+                }
+            },
         },
     ],
 });
