@@ -13,6 +13,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, JsonRpcException, new_test_user, tagged
 from odoo.tools import mute_logger
+from odoo.tools.convert import convert_file
 
 from .common import IspBillingCommon, IspCollectionsCommon
 
@@ -467,12 +468,34 @@ class TestDashboard(IspBillingCommon, HttpCase):
         self.assertEqual(tiles["suspended"]["title"], "Imesitishwa")
 
     def test_the_app_opens_on_the_dashboard(self):
+        """The ISP root menu's action is the dashboard, so the web client
+        opens the app on it, and the menus file sets it on an update (``-u``)
+        as on an install: with another action put in its place, loading the
+        file again as an update puts the dashboard back (a menuitem without
+        ``action`` would leave the other one)."""
         root = self.env.ref("isp_billing.isp_billing_menu_root")
         action = self.env.ref("isp_billing.isp_dashboard_action")
         self.assertEqual(root.action, action)
         self.assertEqual(action.tag, "isp_billing.dashboard")
         first = root.child_id.sorted("sequence")[:1]
         self.assertEqual(first.action, action)
+        menus = self.env["ir.ui.menu"].with_user(self.isp_user).load_web_menus(False)
+        self.assertEqual(
+            (menus[root.id]["actionModel"], menus[root.id]["actionID"]),
+            ("ir.actions.client", action.id),
+        )
+
+        root.action = self.env.ref("isp_billing.isp_subscription_action")
+        self.assertNotEqual(root.action, action)
+        # as the module loader does on -u (superuser, update mode)
+        convert_file(
+            self.env(su=True),
+            "isp_billing",
+            "views/isp_billing_menus.xml",
+            {},
+            mode="update",
+        )
+        self.assertEqual(root.action, action)
 
     def test_tour_dashboard_tile_opens_its_list(self):
         """In Chromium: the ISP app opens on the dashboard with its tiles; the
