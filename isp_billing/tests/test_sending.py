@@ -4,6 +4,7 @@ import base64
 import io
 import subprocess
 
+from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools.pdf import PdfFileReader
@@ -152,3 +153,81 @@ class TestSendingLink(IspBillingCommon):
         document = move._get_invoice_legal_documents("pdf", allow_fallback=True)
         self.assertIn("proforma", document["filename"])
         self.assertFalse(self._pdf_attachments(move))
+
+
+@tagged("post_install", "-at_install")
+class TestSendingLinkCompanies(IspBillingCommon):
+    """The portal link sending job takes the invoices of the caller's
+    companies only, as the ORM's search does (account.move's company rule):
+    run by a user of one company (e.g. *Run manually* by an accountant), it
+    neither locks nor sends another company's queued invoices; the
+    superuser's job (the cron) takes every company's."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        cls.env = env(
+            context={k: v for k, v in env.context.items() if k != "allowed_company_ids"}
+        )
+        cls.other = cls.setup_other_company(
+            name="Coast ISP Ltd", currency_id=cls.kes.id, country_id=cls.kenya.id
+        )["company"]
+        cls.env = env
+        cls._create_role_users("sendco")
+        (cls.company | cls.other).write(
+            {"isp_send_invoices": True, "isp_invoice_sending": "link"}
+        )
+        sub = cls._active_subscription(cls.plan_home, cls.d("2026-11-01"))
+        cls.mine = cls.env["isp.billing.run"]._bill(sub, cls.d("2026-11-01"))
+        other_env = cls.env(
+            context=dict(cls.env.context, allowed_company_ids=cls.other.ids)
+        )
+        plan = (
+            other_env["product.product"]
+            .with_company(cls.other)
+            .create(
+                {
+                    "name": "Coast 5 Mbps",
+                    "type": "service",
+                    "list_price": 1000.0,
+                    "taxes_id": [Command.clear()],
+                    "company_id": cls.other.id,
+                    "isp_is_plan": True,
+                    "isp_period_interval": 1,
+                    "isp_period_unit": "month",
+                    "isp_data_unlimited": True,
+                }
+            )
+        )
+        theirs = other_env["isp.subscription"].create(
+            {
+                "partner_id": cls.customer_2.id,
+                "company_id": cls.other.id,
+                "date_start": "2026-11-01",
+                "line_ids": [Command.create({"product_id": plan.id})],
+                "tz": "Africa/Nairobi",
+            }
+        )
+        theirs.action_activate()
+        cls.theirs = other_env["isp.billing.run"]._bill(theirs, cls.d("2026-11-01"))
+
+    def test_one_company_user_sends_that_company_only(self):
+        for move in self.mine | self.theirs:
+            self.assertEqual(move.sending_data.get("isp_link"), True, move.company_id)
+        # an accountant of the first company only
+        Move = self.env["account.move"].with_user(self.invoicing_user)
+        self.assertEqual(Move._isp_lock_link_sending(1000), self.mine)
+        Move._cron_account_move_send()
+        self.assertTrue(self.mine.is_move_sent)
+        self.assertFalse(self.mine.sending_data)
+        self.assertFalse(self.theirs.is_move_sent)
+        self.assertEqual(self.theirs.sending_data.get("isp_link"), True)
+        self.assertFalse(
+            self.env["mail.message"]
+            .search([("model", "=", "account.move"), ("res_id", "=", self.theirs.id)])
+            .filtered(lambda m: self.customer_2 in m.partner_ids)
+        )
+        # the cron (superuser) takes the other company's too
+        locked = self.env["account.move"].sudo()._isp_lock_link_sending(100000)
+        self.assertIn(self.theirs, locked)
