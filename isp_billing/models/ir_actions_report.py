@@ -4,13 +4,21 @@ from collections import OrderedDict
 
 import lxml.html
 
-from odoo import models
+from odoo import api, models
 
 from ..tools import wkhtmltopdf
 
 # Classes of the report layout's letterhead blocks, as Odoo's _prepare_html
 # finds them, and what they become once moved into the document's body.
 LAYOUT_BLOCKS = (("header", "o_isp_inline_header"), ("footer", "o_isp_inline_footer"))
+# Switches an unpatched-Qt wkhtmltopdf ignores, saying so on stderr (which Odoo
+# logs as a warning on every rendering), and how many values each takes.
+UNPATCHED_IGNORED_SWITCHES = {
+    "--header-spacing": 1,
+    "--footer-spacing": 1,
+    "--header-line": 0,
+    "--footer-line": 0,
+}
 
 
 def _classes(node):
@@ -58,10 +66,43 @@ class IrActionsReport(models.Model):
         """Override of `base`: an unpatched-Qt wkhtmltopdf ignores
         ``--header-html``/``--footer-html``, so the layout's letterhead would be
         lost; there it is put into the document's own body instead (at the top
-        of its first page and the end of its last)."""
-        if html and not wkhtmltopdf.batch_capable():
-            html = inline_letterhead(html)
-        return super()._prepare_html(html, report_model=report_model)
+        of its first page and the end of its last), and no header or footer
+        document is given to the binary, which would only warn that it
+        ignores them."""
+        if not html or wkhtmltopdf.batch_capable():
+            return super()._prepare_html(html, report_model=report_model)
+        bodies, res_ids, __, __, args = super()._prepare_html(
+            inline_letterhead(html), report_model=report_model
+        )
+        return bodies, res_ids, None, None, args
+
+    @api.model
+    def _build_wkhtmltopdf_args(
+        self,
+        paperformat_id,
+        landscape,
+        specific_paperformat_args=None,
+        set_viewport_size=False,
+    ):
+        """Override of `base`: without the header/footer switches an
+        unpatched-Qt wkhtmltopdf ignores (``UNPATCHED_IGNORED_SWITCHES``)."""
+        args = super()._build_wkhtmltopdf_args(
+            paperformat_id,
+            landscape,
+            specific_paperformat_args=specific_paperformat_args,
+            set_viewport_size=set_viewport_size,
+        )
+        if wkhtmltopdf.batch_capable():
+            return args
+        kept, skip = [], 0
+        for arg in args:
+            if skip:
+                skip -= 1
+            elif arg in UNPATCHED_IGNORED_SWITCHES:
+                skip = UNPATCHED_IGNORED_SWITCHES[arg]
+            else:
+                kept.append(arg)
+        return kept
 
     def _render_qweb_pdf_prepare_streams(self, report_ref, data, res_ids=None):
         """Override of `base`: on a wkhtmltopdf built against an unpatched Qt
