@@ -34,7 +34,7 @@ class IspReportCollectionsInvoice(models.Model):
             "state",
             "payment_state",
         ],
-        "account.move.line": ["move_id"],
+        "account.move.line": ["move_id", "display_type"],
         "account.partial.reconcile": ["debit_move_id", "max_date"],
     }
 
@@ -85,6 +85,8 @@ class IspReportCollectionsInvoice(models.Model):
                       JOIN account_partial_reconcile apr
                         ON apr.debit_move_id = line.id
                      WHERE line.move_id = move.id
+                       -- its receivable (the lines a payment is matched with)
+                       AND line.display_type = 'payment_term'
                        AND move.payment_state IN ('paid', 'in_payment')
               ) paid ON TRUE
              WHERE move.move_type = 'out_invoice'
