@@ -35,7 +35,6 @@ The database is kept at the end (``--drop-db`` to drop it).
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -47,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import analytics_data  # noqa: E402
 import analytics_figures  # noqa: E402
+import bench_common  # noqa: E402
 
 import harness  # noqa: E402
 
@@ -248,20 +248,14 @@ def http_dashboard(args, cfg, repeat):
     return result
 
 
-def machine_info():
-    cpu = "unknown"
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cpus": os.cpu_count(),
-        "cpu_model": cpu,
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "load_avg": os.getloadavg(),
-    }
+def machine_info(registry):
+    """The machine, PostgreSQL, Odoo and the sources measured
+    (``bench_common.machine_info``), and the load average when the figures
+    are timed."""
+    with registry.cursor() as cr:
+        info = bench_common.machine_info(cr)
+    info["load_avg"] = os.getloadavg()
+    return info
 
 
 def markdown(rows):
@@ -322,7 +316,7 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     harness.check_db_name(args.db)
-    result = {"args": vars(args), "machine": machine_info()}
+    result = {"args": vars(args)}
     if not args.reuse_db:
         started = time.monotonic()
         harness.create_bench_database(args.db, ["isp_billing"], say=say)
@@ -333,6 +327,7 @@ def main(argv=None):
         cr.execute("SHOW jit")
         result["jit"] = cr.fetchone()[0]
     say(f"PostgreSQL JIT for the sessions of {args.db}: {result['jit']}")
+    result["machine"] = machine_info(registry)
     if args.reuse_db:
         with registry.cursor() as cr:
             cfg = json.loads(odoo_env(cr)["ir.config_parameter"].get_param(CFG_PARAM))
@@ -345,6 +340,7 @@ def main(argv=None):
     say(f"Figures (median of {args.repeat}, after a warm-up run), as of {today}:")
     rows = run_figures(registry, cfg, today, args.repeat, args.only)
     result["figures"] = rows
+    result["load_avg_after"] = os.getloadavg()
     if not args.no_http:
         result["http_dashboard"] = http_dashboard(args, cfg, args.repeat)
     say("")
