@@ -1,0 +1,11 @@
+# Copyright 2026 ISP Billing Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import models
+
+
+class IspSubscription(models.Model):
+    """The subscription's current risk: that of an invoice it would get
+    today (see ``riskcore.features.next_invoice``)."""
+
+    _name = "isp.subscription"
+    _inherit = ["isp.subscription", "isp.payment.risk.mixin"]

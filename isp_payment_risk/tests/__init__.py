@@ -1,0 +1,3 @@
+from . import test_payment_risk
+from . import test_payment_risk_ladder
+from . import test_translations
