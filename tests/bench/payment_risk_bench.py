@@ -368,6 +368,7 @@ def main(argv=None):
                               JOIN account_partial_reconcile apr
                                 ON apr.debit_move_id = line.id
                              WHERE line.move_id = move.id
+                               AND line.display_type = 'payment_term'
                                AND move.payment_state IN ('paid', 'in_payment')
                       ) paid ON TRUE
                      WHERE move.move_type = 'out_invoice'
