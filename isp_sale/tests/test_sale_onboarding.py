@@ -7,8 +7,6 @@ fibre plan is 3,000.00 a month with 15 % excise then 16 % VAT on price plus
 excise; the router 250.00 a month on the ISP's pricelist (300.00 list
 price), untaxed; the installation 5,000.00 once, untaxed."""
 
-from unittest.mock import patch
-
 import psycopg2
 from freezegun import freeze_time
 
@@ -164,23 +162,13 @@ class TestSaleOnboarding(IspSaleCommon):
         (21 of 30 days): fibre 3,000 x 21/30 = 2,100.00 (excise 315.00, VAT
         (2,100 + 315) x 16 % = 386.40), router 250 x 21/30 = 175.00,
         installation 5,000.00: untaxed 7,275.00, taxes 701.40, total
-        7,976.40. Then the portal invitation, the welcome e-mail and SMS."""
+        7,976.40. Then the portal invitation, the welcome e-mail and SMS.
+        The RADIUS provisioning of a sold subscription, after the commit, is
+        tested end to end in tests/test_sale_radius_e2e.py."""
         order = self._confirmed()
         sub = self._subscriptions(order)
-        calls = []
-        Sub = type(self.env["isp.subscription"])
-        original = Sub._isp_state_changed
-
-        def spy(records, old_states, reason):
-            calls.append((dict(old_states), records.mapped("state")))
-            return original(records, old_states, reason)
-
-        with (
-            freeze_time("2026-11-10 09:00:00"),
-            patch.object(Sub, "_isp_state_changed", autospec=True, side_effect=spy),
-        ):
+        with freeze_time("2026-11-10 09:00:00"):
             order.tasks_ids.write({"state": "1_done"})
-        self.assertEqual(calls, [({sub.id: "draft"}, ["active"])])
         self.assertEqual(sub.state, "active")
         self.assertEqual(sub.date_start, self.d("2026-11-10"))
         self.assertEqual(sub.billing_anchor_date, self.d("2026-12-01"))
