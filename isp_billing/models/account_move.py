@@ -1,11 +1,16 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools.sql import create_index
 
+from ..const import CONCURRENCY_ERRORS
 from ..tools import wkhtmltopdf
+from .account_move_send import PREPARED_BALANCES
+
+_logger = logging.getLogger(__name__)
 
 # Invoices sent per transaction of the sending job in *portal link* mode (no
 # PDF to render: each costs an e-mail, a few tens of milliseconds).
@@ -107,7 +112,22 @@ class AccountMove(models.Model):
                 moves.sending_data = {**author, "isp_link": True}
             else:
                 moves.sending_data = author
-        self.env.ref("account.ir_cron_account_move_send")._trigger()
+        self._isp_trigger_sending()
+
+    @api.model
+    def _isp_sending_crons(self):
+        """The cron records of the sending job: Odoo's *Send invoices* and
+        isp_billing's second worker (inactive by default, data/)."""
+        return self.env.ref("account.ir_cron_account_move_send") | self.env.ref(
+            "isp_billing.ir_cron_account_move_send_2", raise_if_not_found=False
+        )
+
+    @api.model
+    def _isp_trigger_sending(self, at=None):
+        """Have the sending job's workers run (at ``at``, default at once);
+        an inactive one is not triggered (``ir.cron._trigger``)."""
+        for cron in self._isp_sending_crons():
+            cron._trigger(at)
 
     @api.model
     def _cron_account_move_send(self, job_count=10):
@@ -117,17 +137,24 @@ class AccountMove(models.Model):
         per call on a wkhtmltopdf that renders one document per call (the
         invoices stay locked while they are rendered: one render, not ten).
         The progress is reported so that the cron runner calls again at once
-        while some are waiting."""
+        while some are waiting. Several workers (cron records) share the
+        queue: each call takes the invoices no other transaction holds
+        (``_isp_lock_link_sending``)."""
         queued = [("sending_data", "!=", False)]
         before = self.search_count(queued)
         links = self._isp_lock_link_sending(ISP_LINK_SEND_BATCH)
+        if links is None:
+            # another worker committed some of this call's invoices since its
+            # snapshot: this call sends nothing, the next one at once
+            self._isp_trigger_sending()
+            return
         if links:
             Send = self.env["account.move.send"]
-            Send._isp_prerender_mail_bodies(links)
+            Send._isp_prepare_link_mails(links)
             try:
                 Send._generate_and_send_invoices(links, from_cron=True)
             finally:
-                Send._isp_forget_mail_bodies()
+                Send._isp_forget_link_mails()
             # as Odoo's job does: an invoice in error has its error on the
             # chatter and is no longer "being sent"
             links.filtered(
@@ -136,32 +163,48 @@ class AccountMove(models.Model):
         else:
             if not wkhtmltopdf.batch_capable():
                 job_count = 1
-            super()._cron_account_move_send(job_count=job_count)
+            # Odoo's job takes its next invoices and locks them all or sends
+            # nothing (_with_locked_records); locked here first, so that
+            # invoices another worker sent since this call began, or holds,
+            # are left to it without an error
+            first = self.search(queued, limit=job_count)
+            locked = self._isp_lock_skip_locked(first.ids) if first else []
+            if locked is None:
+                self._isp_trigger_sending()
+                return
+            if len(locked) == len(first):
+                super()._cron_account_move_send(job_count=job_count)
         remaining = self.search_count(queued)
         done = max(before - remaining, 0)
-        cron = self.env.ref("account.ir_cron_account_move_send")
         if done:
             self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
             if remaining:
-                cron._trigger()
+                self._isp_trigger_sending()
         elif remaining:
             # all held by another transaction (a download rendering its PDF,
             # another worker): try again in a minute, not at once
-            cron._trigger(fields.Datetime.now() + timedelta(minutes=1))
+            self._isp_trigger_sending(fields.Datetime.now() + timedelta(minutes=1))
 
     @api.model
     def _isp_lock_link_sending(self, limit):
-        """Up to ``limit`` invoices queued in *portal link* mode, locked for
-        this transaction; those another transaction holds are left to it.
-        As the ORM's search would: every company for the superuser (the
-        cron), the caller's companies otherwise (account.move's company
-        rule)."""
+        """Up to ``limit`` invoices queued in *portal link* mode, in order of
+        id, locked for this transaction (``FOR NO KEY UPDATE``, the lock its
+        writes take); those another transaction holds are skipped (``SKIP
+        LOCKED``): two workers never take the same invoice. As the ORM's
+        search would: every company for the superuser (the cron), the
+        caller's companies otherwise (account.move's company rule).
+
+        :return: the invoices, or ``None`` when some of them were sent and
+            committed by another transaction since this one began (the
+            serialization failure of a lock under repeatable read): none
+            locked, this transaction must not send any
+        """
         companies = (
             self.env["res.company"].sudo().search([]).ids
             if self.env.su
             else self.env.companies.ids
         )
-        self.env.cr.execute(
+        ids = self._isp_lock_skip_locked(
             """
             SELECT id FROM account_move
              WHERE sending_data IS NOT NULL
@@ -169,11 +212,59 @@ class AccountMove(models.Model):
                AND company_id = ANY(%s)
              ORDER BY id
              LIMIT %s
-               FOR UPDATE SKIP LOCKED
             """,
             [companies, limit],
         )
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
+        return None if ids is None else self.browse(ids)
+
+    @api.model
+    def _isp_lock_skip_locked(self, query_or_ids, params=None):
+        """Lock for this transaction (``FOR NO KEY UPDATE``, the lock the
+        sending's writes take) the invoices ``query_or_ids`` (a list of ids, or
+        a query of ``account_move`` ids with its ``params``) that no other
+        transaction holds (``SKIP LOCKED``).
+
+        :return: the ids locked, or ``None`` when some were changed and
+            committed by another transaction since this one began (the
+            serialization failure of a lock under repeatable read): then none
+            is locked
+        """
+        if isinstance(query_or_ids, list):
+            query_or_ids, params = (
+                "SELECT id FROM account_move WHERE id = ANY(%s)",
+                [query_or_ids],
+            )
+        self.env.flush_all()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    f"{query_or_ids} FOR NO KEY UPDATE SKIP LOCKED",
+                    params,
+                    log_exceptions=False,
+                )
+                return [row[0] for row in self.env.cr.fetchall()]
+        except CONCURRENCY_ERRORS:
+            _logger.info("Invoices are being sent by another worker")
+            return None
+
+    def _isp_ensure_access_tokens(self):
+        """Give the invoices of ``self`` their portal access token (the link
+        of their e-mails) in one statement, as ``portal.mixin``'s
+        ``_portal_ensure_token`` would one by one (a random UUID4, as text).
+        The templates' ``get_portal_url()`` would otherwise write a token
+        invoice by invoice, each time through ``account.move.write``."""
+        missing = self.filtered(lambda inv: not inv.access_token)
+        if not missing:
+            return
+        missing.flush_recordset(["access_token"])
+        self.env.cr.execute(
+            """
+            UPDATE account_move SET access_token = gen_random_uuid()::text
+             WHERE id IN %s AND access_token IS NULL
+            """,
+            [tuple(missing.ids)],
+        )
+        missing.invalidate_recordset(["access_token"])
 
     # ------------------------------------------------------------------
     # The invoice PDF in portal link mode: made on first download
@@ -283,10 +374,29 @@ class AccountMove(models.Model):
         :rtype: float
         """
         self.ensure_one()
+        ahead = self.env.cr.cache.get(PREPARED_BALANCES)
+        if ahead and self.id in ahead:
+            # computed together for the e-mails of a sending batch
+            return ahead[self.id]
         subscription = self.isp_subscription_ids[:1]
         if not subscription:
             return self.amount_residual
         return subscription._isp_balance()
+
+    def _isp_balances(self):
+        """``_isp_balance`` of each invoice of ``self``, their subscriptions'
+        balances computed together (``isp.subscription._isp_balances``).
+
+        :return: {invoice id: balance}
+        :rtype: dict
+        """
+        firsts = {move: move.isp_subscription_ids[:1] for move in self}
+        subscriptions = self.env["isp.subscription"].union(*firsts.values())
+        by_subscription = subscriptions._isp_balances()
+        return {
+            move.id: by_subscription[sub.id] if sub else move.amount_residual
+            for move, sub in firsts.items()
+        }
 
     def _isp_payment_instructions(self):
         """How to pay this invoice outside the portal: the payment

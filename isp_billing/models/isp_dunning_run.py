@@ -221,7 +221,7 @@ class IspDunningRun(models.AbstractModel):
         invoices = self.env["account.move"].concat(*(inv for inv, __ in items))
         with_email = invoices.filtered(lambda inv: inv.partner_id.email)
         if with_email:
-            self._ensure_access_tokens(with_email)
+            with_email._isp_ensure_access_tokens()
             # Odoo compiles a template's QWeb body once per record: compile it
             # once per batch instead (MailTemplate below), same output.
             template.with_context(isp_qweb_compile_once=True).send_mail_batch(
@@ -231,27 +231,6 @@ class IspDunningRun(models.AbstractModel):
             log.email_state = "queued" if invoice in with_email else "skipped"
             if invoice not in with_email:
                 log.note = self.env._("No email address.")
-
-    @api.model
-    def _ensure_access_tokens(self, invoices):
-        """Give the invoices their portal access token (the "Pay now" link) in
-        one statement. The template's ``get_portal_url()`` would otherwise
-        write a token invoice by invoice on the first reminder of an invoice
-        that was never e-mailed, each time through ``account.move.write``
-        (which also flags the invoice as manually modified): three times the
-        SQL of the rest of the run."""
-        missing = invoices.filtered(lambda inv: not inv.access_token)
-        if not missing:
-            return
-        missing.flush_recordset(["access_token"])
-        self.env.cr.execute(
-            """
-            UPDATE account_move SET access_token = gen_random_uuid()::text
-             WHERE id IN %s AND access_token IS NULL
-            """,
-            [tuple(missing.ids)],
-        )
-        missing.invalidate_recordset(["access_token"])
 
     @api.model
     def _send_sms(self, template, items):

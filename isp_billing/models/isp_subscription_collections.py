@@ -49,8 +49,48 @@ class IspSubscription(models.Model):
         unallocated payments (sum of the open items' residual, in the
         subscription's currency). Positive: the customer owes it."""
         self.ensure_one()
-        lines = self.env["account.move.line"].search(self._isp_balance_domain())
-        return self.currency_id.round(sum(lines.mapped("amount_residual_currency")))
+        return self._isp_balances()[self.id]
+
+    def _isp_balances(self):
+        """``_isp_balance`` of each subscription of ``self``, with one search
+        of the open items per company and currency instead of one per
+        subscription: each subscription's items are those of the search whose
+        partner is its commercial partner or one of its descendants (what
+        ``child_of`` means, by ``parent_path``), summed in the search's order,
+        then rounded, as ``_isp_balance`` would one by one.
+
+        :return: {subscription id: balance}
+        :rtype: dict
+        """
+        balances = {}
+        with_partner = self.filtered("partner_id")
+        for sub in self - with_partner:
+            lines = self.env["account.move.line"].search(sub._isp_balance_domain())
+            balances[sub.id] = sub.currency_id.round(
+                sum(lines.mapped("amount_residual_currency"))
+            )
+        groups = with_partner.grouped(lambda sub: (sub.company_id, sub.currency_id))
+        for (__, currency), subs in groups.items():
+            # the first one's domain (same company and currency), for all
+            # their customers
+            commercial_ids = subs.partner_id.commercial_partner_id.ids
+            domain = [
+                ("partner_id", "child_of", commercial_ids)
+                if leaf[0] == "partner_id"
+                else leaf
+                for leaf in subs[0]._isp_balance_domain()
+            ]
+            lines = self.env["account.move.line"].search(domain)
+            for sub in subs:
+                path = sub.partner_id.commercial_partner_id.parent_path
+                balances[sub.id] = currency.round(
+                    sum(
+                        line.amount_residual_currency
+                        for line in lines
+                        if line.partner_id.parent_path.startswith(path)
+                    )
+                )
+        return balances
 
     def _isp_balance_invoices(self):
         """The customer's open invoices that make up the balance (all its
@@ -256,12 +296,13 @@ class IspSubscription(models.Model):
     def _compute_isp_amounts_due(self):
         today = fields.Date.context_today(self)
         invoices = self.env["account.move"].search(self._isp_unpaid_invoices_domain())
+        balances = self.filtered("partner_id")._isp_balances()
         for sub in self:
             mine = invoices.filtered(
                 lambda inv, sub=sub: sub in inv.isp_subscription_ids
             )
             overdue = mine.filtered(lambda inv: inv.invoice_date_due < today)
-            sub.isp_amount_due = sub._isp_balance() if sub.partner_id else 0.0
+            sub.isp_amount_due = balances.get(sub.id, 0.0)
             sub.isp_amount_overdue = sum(overdue.mapped("amount_residual"))
             sub.isp_unpaid = bool(mine)
             sub.isp_overdue = bool(overdue)

@@ -3,6 +3,7 @@
 import base64
 import io
 import subprocess
+import uuid
 
 from odoo import Command
 from odoo.exceptions import AccessError
@@ -11,6 +12,7 @@ from odoo.tools.pdf import PdfFileReader
 
 from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
 
+from ..models.account_move_send import PREPARED_MAILS
 from ..tools import wkhtmltopdf
 from .common import IspBillingCommon
 
@@ -231,3 +233,143 @@ class TestSendingLinkCompanies(IspBillingCommon):
         # the cron (superuser) takes the other company's too
         locked = self.env["account.move"].sudo()._isp_lock_link_sending(100000)
         self.assertIn(self.theirs, locked)
+
+
+@tagged("post_install", "-at_install")
+class TestSendingLinkBatch(IspBillingCommon):
+    """Portal link mode: the e-mails of one call of the sending job prepared
+    together (``account.move.send._isp_prepare_link_mails``) are the ones
+    Odoo's sending computes invoice by invoice, to the character; several
+    workers (cron records) share the queue."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.write({"isp_send_invoices": True, "isp_invoice_sending": "link"})
+        cls.env["res.lang"]._activate_lang("sw")
+        cls.env["ir.module.module"]._load_module_terms(["isp_billing"], ["sw"])
+        cls.customer_sw = cls.env["res.partner"].create(
+            {
+                "name": "Juma Omondi",
+                "email": "juma@example.com",
+                "lang": "sw",
+                "country_id": cls.kenya.id,
+            }
+        )
+        cls.Send = cls.env["account.move.send"]
+
+    def _queued_invoices(self):
+        """Four invoices queued in link mode: two of one customer, one in
+        Swahili."""
+        day = self.d("2026-11-01")
+        subs = self._active_subscription(self.plan_home, day)
+        subs |= self._active_subscription(self.plan_business, day)
+        subs |= self._active_subscription(
+            self.plan_business, day, partner=self.customer_2
+        )
+        subs |= self._active_subscription(self.plan_home, day, partner=self.customer_sw)
+        moves = self._bill(subs, day)
+        self.assertEqual(len(moves), 4)
+        self.assertTrue(all(move.sending_data.get("isp_link") for move in moves))
+        return moves
+
+    def _odoo_mails(self, moves):
+        """What Odoo's sending computes for the e-mail of each invoice."""
+        mails = {}
+        for move in moves:
+            vals = self.Send._get_default_sending_settings(move, from_cron=True)
+            template, lang = vals["mail_template"], vals["mail_lang"]
+            mails[move.id] = {
+                "lang": lang,
+                "body": vals["mail_body"],
+                "subject": vals["mail_subject"],
+                "partner_ids": vals["mail_partner_ids"],
+                "email_from": self.Send._get_mail_default_field_value_from_template(
+                    template, lang, move, "email_from"
+                ),
+            }
+        return mails
+
+    def test_prepared_e_mails_are_odoo_s(self):
+        moves = self._queued_invoices()
+        # A recipient that no longer exists is left out, as Odoo does.
+        gone = self.env["res.partner"].create({"name": "Gone", "email": "g@x.example"})
+        gone_id = gone.id
+        gone.unlink()
+        template = self.env.ref("isp_billing.mail_template_isp_invoice")
+        template.partner_to = (
+            f"{{{{ object.partner_id.id }}}},{gone_id},{self.customer_2.id}"
+        )
+        odoo = self._odoo_mails(moves)
+        self.Send._isp_prepare_link_mails(moves)
+        try:
+            prepared = self._odoo_mails(moves)
+        finally:
+            self.Send._isp_forget_link_mails()
+        self.assertEqual(prepared, odoo)
+
+        by_partner = {move.partner_id: odoo[move.id] for move in moves}
+        self.assertEqual(by_partner[self.customer_sw]["lang"], "sw")
+        for move in moves:
+            self.assertEqual(
+                odoo[move.id]["partner_ids"],
+                list(dict.fromkeys([move.partner_id.id, self.customer_2.id])),
+            )
+            self.assertIn(move.name, odoo[move.id]["subject"])
+        # The balance of each customer (excise 15 %, then VAT 16 % on the
+        # price with excise): 2,999.00 -> 4,000.67; 9,999.00 -> 13,338.67.
+        customer_moves = moves.filtered(lambda m: m.partner_id == self.customer)
+        for move in customer_moves:
+            self.assertIn("17,339.34", odoo[move.id]["body"])
+        self.assertIn("13,338.67", by_partner[self.customer_2]["body"])
+        self.assertIn("4,000.67", by_partner[self.customer_sw]["body"])
+
+    def test_access_tokens_in_one_statement(self):
+        moves = self._queued_invoices()
+        kept = moves[0]._portal_ensure_token()
+        self.assertFalse(any(moves[1:].mapped("access_token")))
+        moves._isp_ensure_access_tokens()
+        tokens = moves.mapped("access_token")
+        self.assertEqual(tokens[0], kept, "an invoice's token is kept")
+        self.assertEqual(len(set(tokens)), len(moves))
+        for token in tokens:
+            self.assertEqual(str(uuid.UUID(token, version=4)), token)
+
+    def test_batch_e_mailed_each_with_its_link(self):
+        moves = self._queued_invoices()
+        self.env["account.move"].with_context(
+            mail_notify_force_send=False
+        )._cron_account_move_send()
+        self.assertFalse(self.env.cr.cache.get(PREPARED_MAILS))
+        for move in moves:
+            self.assertTrue(move.is_move_sent)
+            self.assertFalse(move.sending_data)
+            message = move.message_ids.filtered(
+                lambda m, move=move: (
+                    m.message_type == "comment" and move.partner_id in m.partner_ids
+                )
+            )
+            self.assertEqual(len(message), 1)
+            self.assertIn(move.name, message.subject)
+            mail = self.env["mail.mail"].search([("mail_message_id", "=", message.id)])
+            self.assertEqual(len(mail), 1)
+            self.assertIn(f"access_token={move.access_token}", mail.body_html)
+            self.assertIn(move.isp_account_numbers, mail.body_html)
+
+    def test_second_worker_inactive_by_default(self):
+        """The second worker runs Odoo's job, inactive until the ISP turns it
+        on; queued invoices then trigger both workers."""
+        first = self.env.ref("account.ir_cron_account_move_send")
+        second = self.env.ref("isp_billing.ir_cron_account_move_send_2")
+        self.assertFalse(second.active)
+        self.assertEqual(second.model_id, first.model_id)
+        self.assertEqual(second.code, first.code)
+        Trigger = self.env["ir.cron.trigger"]
+        self._queued_invoices()
+        self.assertFalse(Trigger.search([("cron_id", "=", second.id)]))
+        second.active = True
+        day = self.d("2026-11-01")
+        sub = self._active_subscription(self.plan_home, day, partner=self.customer_2)
+        self._bill(sub, day)
+        self.assertTrue(Trigger.search([("cron_id", "=", first.id)]))
+        self.assertTrue(Trigger.search([("cron_id", "=", second.id)]))
