@@ -1,39 +1,49 @@
 #!/usr/bin/env python3
 """Benchmark of the invoice sending of isp_billing: Odoo's own sending against
-the *portal link* mode.
+the *portal link* mode, with one worker and with several side by side.
 
-It sets up ``--odoo-n`` + ``--link-n`` active subscribers (one 2999/month plan,
-16 % VAT, an e-mail each), bills them with the billing job (sending off) and
-then, each arm in its own child process, queues its share of the posted
-invoices for sending (``account.move._isp_queue_sending``) and times the
-sending job as Odoo's cron runner calls it (one transaction per call, commit,
-call again until none of the arm's invoices is queued):
+It sets up ``--odoo-n`` subscribers for the odoo arm and ``--link-n`` for each
+link arm (one 2999/month plan, 16 % VAT, an e-mail each), bills them with the
+billing job (sending off), then for each arm sets the company's mode, queues
+the arm's posted invoices for sending (``account.move._isp_queue_sending``)
+and times the sending job in child processes, as Odoo's cron runner calls it
+(one transaction per call, its progress record in the context, commit, call
+again until none of the arm's invoices is queued):
 
 * odoo: the company in *PDF attached* mode and Odoo's own job as shipped,
   ``account``'s ``_cron_account_move_send(job_count=20)`` (as its cron
   record calls it; isp_billing's override, which sends one invoice per call on
-  an unpatched wkhtmltopdf, is bypassed): each PDF rendered by wkhtmltopdf
-  (one document per call on Debian's build, isp_billing's
-  ``_render_qweb_pdf_prepare_streams``), kept and attached to the e-mail;
-  an Odoo HTTP server runs for wkhtmltopdf's assets;
-* link: the company in *portal link* mode and isp_billing's job
-  (``_cron_account_move_send``): each invoice e-mailed with its portal link,
-  no PDF rendered (made on first download).
+  an unpatched wkhtmltopdf, is bypassed), one process: each PDF rendered by
+  wkhtmltopdf (one document per call on Debian's build, isp_billing's
+  ``_render_qweb_pdf_prepare_streams``), kept and attached to the e-mail; an
+  Odoo HTTP server runs for wkhtmltopdf's assets;
+* link xK (``--workers 1,2``: K = 1, then K = 2): the company in *portal
+  link* mode and isp_billing's job (``_cron_account_move_send``), K child
+  processes started together, worker 1 as Odoo's *Send invoices* cron record,
+  worker 2 as isp_billing's second worker
+  (``isp_billing.ir_cron_account_move_send_2``), sharing the queue (``FOR NO
+  KEY UPDATE SKIP LOCKED``): each invoice e-mailed with its portal link, no
+  PDF rendered (made on first download). A worker stops when the job reports
+  nothing remaining, or sends nothing while every invoice left is held by
+  another worker.
 
-Both arms send the same kind of invoice (same plan, customers, template),
+All arms send the same kind of invoice (same plan, customers, template),
 mails queued, not delivered over SMTP (``mail_notify_force_send=False``).
-Results: invoices per second, CPU ms per invoice (Odoo + its PostgreSQL
-backend), SQL queries per invoice, peak RSS of the child during the timed
-part, the load average. After each arm the script checks that every invoice
-of the arm got exactly one e-mail to its customer (one ``mail.message`` with
-its ``mail.mail``), is marked sent and is no longer queued, and that the odoo
-arm kept one PDF per invoice and the link arm none. docs/benchmarks.md
-("Invoice sending") has the figures and how to read them.
+Results: invoices per second (wall time from the first worker's start to the
+last one's end), CPU ms per invoice (the workers' Odoo processes + their
+PostgreSQL backends), SQL queries per invoice, peak RSS of the largest child
+during the timed part, the load average. After each arm the script checks
+that every invoice of the arm got exactly one e-mail to its customer (one
+``mail.message`` with its ``mail.mail``), is marked sent and is no longer
+queued, and that the odoo arm kept one PDF per invoice and the link arms
+none. docs/benchmarks.md ("Invoice sending") has the figures and how to read
+them.
 
 Run by hand, never part of the test suite::
 
-    tests/bench/send_run.py                          # 500 odoo, 2,000 link
-    tests/bench/send_run.py --odoo-n 100 --link-n 2000 --db my_send_bench
+    tests/bench/send_run.py                          # 500 odoo, 2 x 2,000 link
+    tests/bench/send_run.py --odoo-n 50 --link-n 2000 --workers 1,2
+    tests/bench/send_run.py --odoo-n 0 --link-n 500 --workers 1 --profile /tmp/p
 
 The database (default ``send_bench``) is dropped and created anew with
 isp_billing installed without demo data, and dropped at the end unless
@@ -43,8 +53,6 @@ isp_billing installed without demo data, and dropped at the end unless
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from datetime import date
@@ -53,32 +61,40 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from arm_sampler import LoadSampler  # noqa: E402
 from bench_common import (  # noqa: E402
     Meter,
+    create_database,
     create_partners,
+    drop_database,
+    machine_info,
     odoo_env,
+    odoo_registry,
+    print_result,
     report_server,
+    run_children,
+    say,
     setup_company,
-    wkhtmltopdf_version,
+    sources_fingerprint,
+    wait_for_start,
 )
-
-import harness  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
 SETUP_CHUNK = 1000
 MAX_CALLS = 100_000
+# Calls in a row that send nothing while unlocked invoices remain (a worker
+# whose snapshot predates the other's commit calls again): more means stuck.
+MAX_IDLE_CALLS = 200
 TARGET = 20.0  # invoices per second, e-mailed with their PDF available
 ODOO_JOB_COUNT = 20  # account's cron record: model._cron_account_move_send(20)
-ARMS = ("odoo", "link")
+# The cron records of the sending job: worker i runs as the i-th (modulo).
+CRON_XMLIDS = (
+    "account.ir_cron_account_move_send",
+    "isp_billing.ir_cron_account_move_send_2",
+)
 
 
-def say(message):
-    print(message, flush=True)
-
-
-def arm_ref(arm):
-    return f"send-{arm}"
+def arm_ref(label):
+    return f"send-{label.replace(' ', '')}"
 
 
 # --- set-up (parent) ------------------------------------------------------------
@@ -92,13 +108,13 @@ def setup(registry, sizes, day):
         env = odoo_env(cr)
         company, plan = setup_company(env)
         plan_id, company_id = plan.id, company.id
-    for arm, n in sizes.items():
+    for label, n in sizes.items():
         for chunk_start in range(0, n, SETUP_CHUNK):
             chunk_stop = min(n, chunk_start + SETUP_CHUNK)
             with registry.cursor() as cr:
                 env = odoo_env(cr, {"tracking_disable": True})
                 partners = create_partners(
-                    env, arm_ref(arm), n, chunk_start, chunk_stop
+                    env, arm_ref(label), n, chunk_start, chunk_stop
                 )
                 subs = env["isp.subscription"].create(
                     [
@@ -112,7 +128,7 @@ def setup(registry, sizes, day):
                     ]
                 )
                 subs.action_activate()
-            say(f"  {arm}: {chunk_stop} subscribers set up")
+            say(f"  {label}: {chunk_stop} subscribers set up")
     calls = 0
     while True:
         with registry.cursor() as cr:
@@ -134,7 +150,7 @@ def setup(registry, sizes, day):
     return time.monotonic() - started
 
 
-def arm_moves(env, arm, day):
+def arm_moves(env, label, day):
     return env["account.move"].search(
         [
             ("invoice_date", "=", day),
@@ -143,67 +159,119 @@ def arm_moves(env, arm, day):
             (
                 "line_ids.isp_subscription_id.partner_id.ref",
                 "=like",
-                f"bench-{arm_ref(arm)}-%",
+                f"bench-{arm_ref(label)}-%",
             ),
         ],
         order="id",
     )
 
 
-# --- arms (child) ---------------------------------------------------------------
-
-
-def run_arm(registry, args, day):
-    from odoo.addons.account.models.account_move import (  # noqa: PLC0415
-        AccountMove as OdooAccountMove,
-    )
-
-    arm = args.arm
+def queue_arm(registry, arm, label, day):
+    """The company in the arm's mode, the arm's invoices queued for sending
+    (untimed, before the workers start)."""
     with registry.cursor() as cr:
         env = odoo_env(cr)
-        company = env.ref("base.main_company")
-        company.write(
+        env.ref("base.main_company").write(
             {
                 "isp_send_invoices": True,
                 "isp_invoice_sending": "pdf" if arm == "odoo" else "link",
             }
         )
-        moves = arm_moves(env, arm, day)
-        cr.commit()  # the mode, before the warm-ups roll back
-        if arm == "odoo":
-            env["ir.config_parameter"].set_param("report.url", args.report_url)
-            # Warm-up, untimed: the report's CSS bundles generated and
-            # committed (the HTTP server serves them to wkhtmltopdf), the
-            # templates compiled.
-            for bundle in ("web.report_assets_common", "web.report_assets_pdf"):
-                env["ir.qweb"]._get_asset_bundle(bundle, js=False).css()
-            cr.commit()
-            report = env.ref("account.account_invoices")
-            env["ir.actions.report"]._render_qweb_pdf(report, moves[:1].ids)
-            cr.rollback()
-        else:
-            # Warm-up, untimed: the mail template and layout compiled.
-            env["account.move.send"]._get_default_mail_body(
-                moves[0], moves[0]._get_mail_template(), "en_US"
-            )
-            cr.rollback()
-        env = odoo_env(cr)
-        moves = moves.with_env(env)
+        moves = arm_moves(env, label, day)
         moves._isp_queue_sending()
-        cr.commit()
+        env.ref("base.main_company").isp_send_invoices = False
+        return len(moves)
+
+
+# --- arms (child) ---------------------------------------------------------------
+
+
+def warm_up(env, arm, moves, report_url):
+    """Untimed: what the first call would otherwise pay once (report assets
+    and a rendering, or the mail template and layout compiled)."""
+    if arm == "odoo":
+        env["ir.config_parameter"].set_param("report.url", report_url)
+        # The report's CSS bundles generated and committed (the HTTP server
+        # serves them to wkhtmltopdf), the templates compiled.
+        for bundle in ("web.report_assets_common", "web.report_assets_pdf"):
+            env["ir.qweb"]._get_asset_bundle(bundle, js=False).css()
+        env.cr.commit()
+        report = env.ref("account.account_invoices")
+        env["ir.actions.report"]._render_qweb_pdf(report, moves[:1].ids)
+    else:
+        env["account.move.send"]._get_default_mail_body(
+            moves[0], moves[0]._get_mail_template(), "en_US"
+        )
+    env.cr.rollback()
+
+
+def unlocked_queued(cr, ids):
+    """Whether invoices of ``ids`` are still queued that no other transaction
+    holds (``SKIP LOCKED``, as the job takes them), in a transaction of its
+    own, rolled back. A serialization failure counts as "some remain"."""
+    import psycopg2
+
+    try:
+        cr.execute(
+            """SELECT count(*) FROM (
+                SELECT id FROM account_move
+                 WHERE id = ANY(%s) AND sending_data IS NOT NULL
+                   FOR NO KEY UPDATE SKIP LOCKED) queued""",
+            [ids],
+            log_exceptions=False,
+        )
+        return cr.fetchone()[0] > 0
+    except psycopg2.errors.SerializationFailure:
+        return True
+    finally:
+        cr.rollback()
+
+
+def run_arm(registry, args, day):
+    """One worker of the sending job as Odoo's cron runner runs it
+    (ir.cron._run_job): one transaction per call, its own progress record in
+    the context, commit, call again while something remains."""
+    from odoo.addons.account.models.account_move import (  # noqa: PLC0415
+        AccountMove as OdooAccountMove,
+    )
+
+    arm = args.arm
+    cron_xmlid = CRON_XMLIDS[args.worker_index % len(CRON_XMLIDS)]
+    calls = done = idle_calls = idle_streak = 0
+    with registry.cursor() as cr:
+        env = odoo_env(cr)
+        moves = arm_moves(env, args.label, day)
         sample = moves.ids
-        calls = 0
-        with Meter(cr) as meter:
+        warm_up(env, arm, moves, args.report_url)
+        env = odoo_env(cr)
+        cron = env.ref(cron_xmlid)
+        cr.commit()
+        wait_for_start(cr, args.barrier)
+        with Meter(cr, args.profile) as meter:
             while True:
-                env = odoo_env(cr, {"mail_notify_force_send": False})
+                env = odoo_env(
+                    cr,
+                    {
+                        "mail_notify_force_send": False,
+                        "lastcall": False,
+                        "cron_id": cron.id,
+                    },
+                )
+                progress = (
+                    env["ir.cron.progress"]
+                    .sudo()
+                    .create({"cron_id": cron.id, "remaining": 0, "done": 0})
+                )
+                cr.commit()
+                model = env["account.move"].with_context(
+                    ir_cron_progress_id=progress.id
+                )
                 if arm == "odoo":
                     OdooAccountMove._cron_account_move_send(
-                        env["account.move"], job_count=ODOO_JOB_COUNT
+                        model, job_count=ODOO_JOB_COUNT
                     )
                 else:
-                    env["account.move"]._cron_account_move_send(
-                        job_count=ODOO_JOB_COUNT
-                    )
+                    model._cron_account_move_send(job_count=ODOO_JOB_COUNT)
                 env.flush_all()
                 cr.commit()
                 calls += 1
@@ -211,30 +279,50 @@ def run_arm(registry, args, day):
                 pending = env["account.move"].search_count(
                     [("id", "in", sample), ("sending_data", "!=", False)]
                 )
+                cr.commit()
+                if arm == "odoo":
+                    done = len(sample) - pending
+                else:
+                    done += progress.done
                 if not pending or calls >= MAX_CALLS:
                     break
-        env = odoo_env(cr)
-        env.ref("base.main_company").isp_send_invoices = False
-        cr.commit()
-    return meter.result(len(sample), calls=calls)
+                if arm == "odoo" or progress.done:
+                    idle_streak = 0
+                    continue
+                idle_calls += 1
+                if not unlocked_queued(cr, sample):
+                    break  # what remains is being sent by another worker
+                idle_streak += 1
+                if idle_streak >= MAX_IDLE_CALLS:
+                    raise RuntimeError(
+                        f"sending stuck: {pending} queued, {idle_streak} calls "
+                        "in a row sent nothing"
+                    )
+    return meter.result(
+        done,
+        calls=calls,
+        idle_calls=idle_calls,
+        worker_index=args.worker_index,
+        cron_xmlid=cron_xmlid,
+    )
 
 
 def child_main(args):
-    registry = harness.open_registry(args.db)
+    registry = odoo_registry(args.db)
     result = run_arm(registry, args, date.fromisoformat(args.date))
-    result.update(arm=args.arm)
-    print("RESULT " + json.dumps(result), flush=True)
+    result.update(arm=args.arm, label=args.label)
+    print_result(result)
 
 
 # --- checks and report (parent) ------------------------------------------------
 
 
-def check_arm(registry, arm, day):
+def check_arm(registry, arm, label, day):
     """Each invoice of the arm: exactly one e-mail to its customer (message +
     mail.mail), sent, not queued; its PDF kept (odoo) or not yet made (link)."""
     with registry.cursor() as cr:
         env = odoo_env(cr)
-        moves = arm_moves(env, arm, day)
+        moves = arm_moves(env, label, day)
         cr.execute(
             """
             SELECT m.id,
@@ -264,30 +352,24 @@ def check_arm(registry, arm, day):
         if row[1] != 1 or row[2] != 1 or row[3] != pdfs_expected or not row[4] or row[5]
     ]
     return {
-        "arm": arm,
+        "arm": label,
         "invoices": len(rows),
         "one_email_each": not bad,
         "bad_rows": bad[:5],
     }
 
 
-def machine_info():
-    return {
-        "cpu": platform.processor() or platform.machine(),
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "wkhtmltopdf": wkhtmltopdf_version(),
-        "loadavg_before": os.getloadavg(),
-    }
-
-
-def run_child(args, arm, report_url=""):
+def child_command(args, arm, label, worker, report_url, profile):
     cmd = [
         sys.executable,
         str(SCRIPT),
         "--child",
         "--arm",
         arm,
+        "--label",
+        label,
+        "--worker-index",
+        str(worker),
         "--db",
         args.db,
         "--date",
@@ -295,75 +377,147 @@ def run_child(args, arm, report_url=""):
         "--report-url",
         report_url,
     ]
-    sampler = LoadSampler()
-    sampler.start()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    sampler.stop()
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    if proc.returncode or not lines:
-        raise harness.HarnessError(
-            f"arm {arm} failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
-        )
-    result = json.loads(lines[-1][len("RESULT ") :])
-    result["load"] = sampler.result()
-    return result
+    if profile:
+        cmd += ["--profile", str(profile)]
+    return cmd
+
+
+def run_workers(args, arm, label, workers, report_url=""):
+    """Run one arm in ``workers`` child processes started together; return
+    its combined row: wall time from the first start to the last end;
+    invoices, CPU and queries summed; memory, the largest child's."""
+    cmds = []
+    for worker in range(workers):
+        profile = None
+        if args.profile:
+            Path(args.profile).mkdir(parents=True, exist_ok=True)
+            profile = Path(args.profile, f"{arm_ref(label)}-w{worker + 1}.prof")
+        cmds.append(child_command(args, arm, label, worker, report_url, profile))
+    results, load, waits = run_children(args.db, cmds, f"the {label} arm")
+    seconds = max(r["ended_at"] for r in results) - min(
+        r["started_at"] for r in results
+    )
+    invoices = sum(r["invoices"] for r in results)
+    cpu_client = sum(r["cpu_client_s"] for r in results)
+    cpu_db = sum(r["cpu_db_s"] for r in results)
+    queries = sum(r["queries"] for r in results)
+
+    def per_invoice(value, scale=1):
+        return round(scale * value / invoices, 1) if invoices else 0
+
+    return {
+        "arm": label,
+        "workers": workers,
+        "invoices": invoices,
+        "seconds": round(seconds, 3),
+        "invoices_per_s": round(invoices / seconds, 1) if seconds else 0,
+        "cpu_client_s": round(cpu_client, 2),
+        "cpu_db_s": round(cpu_db, 2),
+        "cpu_ms_per_invoice": per_invoice(cpu_client + cpu_db, 1000),
+        "cpu_odoo_ms_per_invoice": per_invoice(cpu_client, 1000),
+        "cpu_db_ms_per_invoice": per_invoice(cpu_db, 1000),
+        "queries": queries,
+        "queries_per_invoice": per_invoice(queries),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+        "calls": sum(r["calls"] for r in results),
+        "idle_calls": sum(r["idle_calls"] for r in results),
+        "arm_cores": round((cpu_client + cpu_db) / seconds, 2) if seconds else 0,
+        "load": load,
+        "lock_waits": waits,
+        "per_worker": [
+            {
+                key: r.get(key)
+                for key in (
+                    "worker_index",
+                    "cron_xmlid",
+                    "invoices",
+                    "seconds",
+                    "calls",
+                    "idle_calls",
+                    "cpu_client_s",
+                    "cpu_db_s",
+                    "queries",
+                    "peak_rss_mb",
+                )
+            }
+            for r in results
+        ],
+    }
 
 
 def markdown_table(results):
     lines = [
-        "| arm | invoices | seconds | invoices/s | CPU ms/invoice (Odoo + PostgreSQL) "
-        "| queries/invoice | peak RSS MB | job calls | load avg (mean, max) |",
-        "|" + " --- |" * 9,
+        "| arm | workers | invoices | seconds | invoices/s "
+        "| CPU ms/invoice (Odoo + PostgreSQL) | queries/invoice | peak RSS MB "
+        "| job calls (sent nothing) | cores used | load avg (mean, max) |",
+        "|" + " --- |" * 11,
     ]
     for r in results:
         load = r.get("load") or {}
-        cpu_odoo = 1000 * r["cpu_client_s"] / r["invoices"]
-        cpu_db = 1000 * r["cpu_db_s"] / r["invoices"]
         lines.append(
-            f"| {r['arm']} | {r['invoices']:,} | {r['seconds']:.1f} | "
-            f"{r['invoices_per_s']:.1f} | {r['cpu_ms_per_invoice']:.1f} "
-            f"({cpu_odoo:.1f} + {cpu_db:.1f}) | {r['queries_per_invoice']} | "
-            f"{r['peak_rss_mb']:.0f} | {r['calls']} | "
+            f"| {r['arm']} | {r['workers']} | {r['invoices']:,} | "
+            f"{r['seconds']:.1f} | {r['invoices_per_s']:.1f} | "
+            f"{r['cpu_ms_per_invoice']:.1f} ({r['cpu_odoo_ms_per_invoice']:.1f} + "
+            f"{r['cpu_db_ms_per_invoice']:.1f}) | {r['queries_per_invoice']} | "
+            f"{r['peak_rss_mb']:.0f} | {r['calls']} ({r['idle_calls']}) | "
+            f"{r['arm_cores']:.2f} | "
             f"{load.get('loadavg_mean', 0):.1f}, {load.get('loadavg_max', 0):.1f} |"
         )
     return "\n".join(lines)
 
 
+def arms(args):
+    """(arm, label, workers, invoices) of each arm, in running order."""
+    workers = [int(k) for k in args.workers.split(",") if k.strip()]
+    plan = []
+    if args.odoo_n:
+        plan.append(("odoo", "odoo", 1, args.odoo_n))
+    if args.link_n:
+        plan += [("link", f"link x{k}", k, args.link_n) for k in workers]
+    return plan
+
+
 def parent_main(args):
     day = date.fromisoformat(args.date)
-    harness.create_bench_database(args.db, ["isp_billing"], say=say)
-    registry = harness.open_registry(args.db)
-    machine = machine_info()
+    create_database(args.db)
+    registry = odoo_registry(args.db)
+    with registry.cursor() as cr:
+        machine = machine_info(cr)
     say("Machine: " + json.dumps(machine))
-    sizes = {"odoo": args.odoo_n, "link": args.link_n}
-    seconds = setup(registry, sizes, day)
+    plan = arms(args)
+    seconds = setup(registry, {label: n for __, label, __, n in plan}, day)
     say(f"Set-up: {seconds:.0f} s")
     results, checks = [], []
-    for arm in ARMS:
-        if not sizes[arm]:
-            continue
-        say(f"Arm {arm}: {sizes[arm]} invoices")
+    for arm, label, workers, n in plan:
+        say(f"Arm {label}: {n} invoices, {workers} worker(s)")
+        queued = queue_arm(registry, arm, label, day)
+        if queued != n:
+            raise RuntimeError(f"{label}: {queued} invoices queued, not {n}")
         if arm == "odoo":
             with report_server(args.db) as url:
-                result = run_child(args, arm, url)
+                result = run_workers(args, arm, label, workers, url)
         else:
-            result = run_child(args, arm)
+            result = run_workers(args, arm, label, workers)
         results.append(result)
-        checks.append(check_arm(registry, arm, day))
+        checks.append(check_arm(registry, arm, label, day))
         say(f"  {json.dumps(result)}")
         say(f"  check: {json.dumps(checks[-1])}")
     say("")
     say(markdown_table(results))
-    link = next((r for r in results if r["arm"] == "link"), None)
-    if link:
-        met = link["invoices_per_s"] >= TARGET
-        say(
-            f"\nTarget {TARGET:g} invoices/s (link): "
-            f"{'met' if met else 'NOT met'} ({link['invoices_per_s']:.1f}/s)"
-        )
+    for result in results:
+        if result["arm"].startswith("link"):
+            met = result["invoices_per_s"] >= TARGET
+            say(
+                f"Target {TARGET:g} invoices/s ({result['arm']}): "
+                f"{'met' if met else 'NOT met'} ({result['invoices_per_s']:.1f}/s)"
+            )
     passed = all(c["one_email_each"] for c in checks)
     say(f"Checks: {'all passed' if passed else checks}")
     say(f"Load average after: {os.getloadavg()}")
+    if sources_fingerprint() != machine["isp_billing_sources"]:
+        say("WARNING: isp_billing's sources changed during the run")
+    if args.profile:
+        say(f"Profiles (cProfile) in {args.profile}")
     if args.json:
         Path(args.json).write_text(
             json.dumps({"machine": machine, "results": results, "checks": checks}),
@@ -372,11 +526,7 @@ def parent_main(args):
     if args.keep_db:
         say(f"Database {args.db} kept")
     else:
-        import odoo  # noqa: PLC0415
-
-        odoo.modules.registry.Registry.delete(args.db)
-        odoo.sql_db.close_db(args.db)
-        harness.drop_db(args.db)
+        drop_database(args.db)
         say(f"Database {args.db} dropped")
     if not passed:
         sys.exit(1)
@@ -387,13 +537,35 @@ def parse_args(argv):
         prog="tests/bench/send_run.py", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--db", default="send_bench")
-    parser.add_argument("--odoo-n", type=int, default=500)
-    parser.add_argument("--link-n", type=int, default=2000)
+    parser.add_argument(
+        "--odoo-n", type=int, default=500, help="invoices of the odoo arm (0: skip)"
+    )
+    parser.add_argument(
+        "--link-n",
+        type=int,
+        default=2000,
+        help="invoices of each link arm (0: skip)",
+    )
+    parser.add_argument(
+        "--workers",
+        default="1,2",
+        metavar="K,K",
+        help="link arms: the numbers of workers (child processes calling the "
+        "job at once), each an arm of its own (default 1,2)",
+    )
     parser.add_argument("--date", default=date.today().replace(day=1).isoformat())
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="cProfile each worker's timed part into DIR/<arm>-w<worker>.prof",
+    )
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--json", help="write the results to this file")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--arm", choices=ARMS, help=argparse.SUPPRESS)
+    parser.add_argument("--arm", choices=("odoo", "link"), help=argparse.SUPPRESS)
+    parser.add_argument("--label", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--barrier", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--report-url", default="", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
