@@ -124,3 +124,45 @@ class TestPortalBalance(IspBillingCommon, HttpCase):
         self.assertNotIn("o_isp_pay_now", page)
         response = self.url_open(f"/my/subscriptions/{self.sub.id}/pay")
         self.assertNotIn("/pay", response.url)
+
+
+@tagged("post_install", "-at_install")
+class TestBalancesTogether(IspBillingCommon):
+    """``isp.subscription._isp_balances``: the balances of several
+    subscriptions computed with one search (the sending job's e-mails), each
+    what the balance rule gives for it alone: its commercial partner and all
+    its descendants (a contact, a subsidiary company), its company's
+    currency, credit notes netted."""
+
+    def test_each_customer_s_own_items(self):
+        day = self.d("2026-11-01")
+        contact = self.env["res.partner"].create(
+            {"name": "Wanjiru's accountant", "parent_id": self.customer.id}
+        )
+        branch = self.env["res.partner"].create(
+            {"name": "Kamau Shop", "is_company": True, "parent_id": self.customer.id}
+        )
+        self.assertEqual(branch.commercial_partner_id, branch)
+        sub_a = self._create_subscription(self.plan_home, day)
+        sub_branch = self._create_subscription(self.plan_home, day, partner=branch)
+        sub_b = self._create_subscription(self.plan_home, day, partner=self.customer_2)
+        self._isp_document("out_invoice", day, 1000.10, sub_a)
+        self._isp_document("out_invoice", day, 200.20, sub_a, partner_id=contact.id)
+        self._isp_document("out_invoice", day, 30.30, sub_branch, partner_id=branch.id)
+        self._isp_document(
+            "out_invoice", day, 4000.67, sub_b, partner_id=self.customer_2.id
+        )
+        self._isp_document(
+            "out_refund", day, 1029.37, sub_b, partner_id=self.customer_2.id
+        )
+        subs = sub_a | sub_branch | sub_b
+        # By hand: the customer's tree 1,000.10 + 200.20 + 30.30 = 1,230.60;
+        # the branch alone 30.30; Otieno 4,000.67 - 1,029.37 = 2,971.30.
+        expected = {sub_a.id: 1230.60, sub_branch.id: 30.30, sub_b.id: 2971.30}
+        self.assertEqual(subs._isp_balances(), expected)
+        self.assertEqual({sub.id: sub._isp_balance() for sub in subs}, expected)
+        invoices = subs.invoice_line_ids.move_id
+        self.assertEqual(
+            invoices._isp_balances(),
+            {move.id: expected[move.isp_subscription_ids.id] for move in invoices},
+        )
