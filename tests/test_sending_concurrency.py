@@ -128,7 +128,7 @@ def e_mails(env, invoice_ids):
                   JOIN mail_message msg ON msg.id = mm.mail_message_id
                  WHERE msg.model = 'account.move' AND msg.res_id = m.id
                    AND msg.message_type = 'comment'),
-               m.is_move_sent, m.sending_data IS NOT NULL
+               COALESCE(m.is_move_sent, false), m.sending_data IS NOT NULL
           FROM account_move m WHERE m.id = ANY(%s)
         """,
         [invoice_ids],

@@ -15,6 +15,9 @@ _logger = logging.getLogger(__name__)
 # Invoices sent per transaction of the sending job in *portal link* mode (no
 # PDF to render: each costs an e-mail, a few tens of milliseconds).
 ISP_LINK_SEND_BATCH = 50
+# cr.cache key of the e-mails' authors found by sender address while a batch
+# is sent in portal link mode (_isp_send_link_batch)
+AUTHORS_BY_EMAIL = "isp_account_move_send_authors"
 
 
 class AccountMove(models.Model):
@@ -116,16 +119,18 @@ class AccountMove(models.Model):
 
     @api.model
     def _isp_sending_crons(self):
-        """The cron records of the sending job: Odoo's *Send invoices* and
-        isp_billing's second worker (inactive by default, data/)."""
-        return self.env.ref("account.ir_cron_account_move_send") | self.env.ref(
+        """The active cron records of the sending job: Odoo's *Send
+        invoices* and isp_billing's second worker (inactive by default,
+        data/)."""
+        crons = self.env.ref("account.ir_cron_account_move_send") | self.env.ref(
             "isp_billing.ir_cron_account_move_send_2", raise_if_not_found=False
         )
+        return crons.sudo().filtered("active")
 
     @api.model
     def _isp_trigger_sending(self, at=None):
-        """Have the sending job's workers run (at ``at``, default at once);
-        an inactive one is not triggered (``ir.cron._trigger``)."""
+        """Have the sending job's active workers run (at ``at``, default at
+        once)."""
         for cron in self._isp_sending_crons():
             cron._trigger(at)
 
@@ -149,17 +154,7 @@ class AccountMove(models.Model):
             self._isp_trigger_sending()
             return
         if links:
-            Send = self.env["account.move.send"]
-            Send._isp_prepare_link_mails(links)
-            try:
-                Send._generate_and_send_invoices(links, from_cron=True)
-            finally:
-                Send._isp_forget_link_mails()
-            # as Odoo's job does: an invoice in error has its error on the
-            # chatter and is no longer "being sent"
-            links.filtered(
-                lambda m: m.sending_data and m.sending_data.get("error")
-            ).sending_data = False
+            links._isp_send_link_batch()
         else:
             if not wkhtmltopdf.batch_capable():
                 job_count = 1
@@ -184,6 +179,61 @@ class AccountMove(models.Model):
             # all held by another transaction (a download rendering its PDF,
             # another worker): try again in a minute, not at once
             self._isp_trigger_sending(fields.Datetime.now() + timedelta(minutes=1))
+
+    def _isp_send_link_batch(self):
+        """E-mail the invoices of ``self`` (queued in *portal link* mode,
+        locked by this transaction) through Odoo's sending
+        (``account.move.send._generate_and_send_invoices``), what it computes
+        invoice by invoice prepared for the batch
+        (``account.move.send._isp_prepare_link_mails``), and:
+
+        * Odoo's reset of each invoice's queue entry (``sending_data``, one
+          ``account.move.write`` per invoice, with its balance check and
+          journal items sync) kept in the cache and written for the batch in
+          one statement at the next flush (the field protected meanwhile);
+        * the e-mails' author found once per sender address
+          (``_mail_find_partner_from_emails``, a search per e-mail in Odoo);
+        * the customers' users read for the batch (Odoo's portal button reads
+          them customer by customer).
+        """
+        Send = self.env["account.move.send"]
+        self.mapped("sending_data")
+        self.partner_id.mapped("user_ids")
+        Send._isp_prepare_link_mails(self)
+        self.env.cr.cache[AUTHORS_BY_EMAIL] = {}
+        try:
+            with self.env.protecting([self._fields["sending_data"]], self):
+                Send._generate_and_send_invoices(self, from_cron=True)
+            self.modified(["sending_data"])
+        finally:
+            Send._isp_forget_link_mails()
+            self.env.cr.cache.pop(AUTHORS_BY_EMAIL, None)
+        # as Odoo's job does: an invoice in error has its error on the
+        # chatter and is no longer "being sent"
+        self.filtered(
+            lambda m: m.sending_data and m.sending_data.get("error")
+        ).sending_data = False
+
+    @api.model
+    def _mail_find_partner_from_emails(
+        self, emails, records=None, force_create=False, extra_domain=False
+    ):
+        """Override of `mail`: while a batch is sent in portal link mode
+        (``_isp_send_link_batch``), the partners of the same addresses found
+        once: ``message_post`` finds each e-mail's author from its sender
+        address (the same for the batch). Odoo's result otherwise."""
+        memo = self.env.cr.cache.get(AUTHORS_BY_EMAIL)
+        if memo is None or records is not None or force_create or extra_domain:
+            return super()._mail_find_partner_from_emails(
+                emails,
+                records=records,
+                force_create=force_create,
+                extra_domain=extra_domain,
+            )
+        key = (tuple(emails), self.env.uid, self.env.su)
+        if key not in memo:
+            memo[key] = super()._mail_find_partner_from_emails(emails)
+        return list(memo[key])
 
     @api.model
     def _isp_lock_link_sending(self, limit):

@@ -56,8 +56,9 @@ class IspSubscription(models.Model):
         of the open items per company and currency instead of one per
         subscription: each subscription's items are those of the search whose
         partner is its commercial partner or one of its descendants (what
-        ``child_of`` means, by ``parent_path``), summed in the search's order,
-        then rounded, as ``_isp_balance`` would one by one.
+        ``child_of`` means: the partner or one of its parents, archived ones
+        included), summed in the search's order, then rounded, as
+        ``_isp_balance`` would one by one.
 
         :return: {subscription id: balance}
         :rtype: dict
@@ -81,13 +82,20 @@ class IspSubscription(models.Model):
                 for leaf in subs[0]._isp_balance_domain()
             ]
             lines = self.env["account.move.line"].search(domain)
+            ancestors = {}
+            for partner in lines.partner_id.sudo().with_context(active_test=False):
+                chain, parent = set(), partner
+                while parent:
+                    chain.add(parent.id)
+                    parent = parent.parent_id
+                ancestors[partner.id] = chain
             for sub in subs:
-                path = sub.partner_id.commercial_partner_id.parent_path
+                commercial_id = sub.partner_id.commercial_partner_id.id
                 balances[sub.id] = currency.round(
                     sum(
                         line.amount_residual_currency
                         for line in lines
-                        if line.partner_id.parent_path.startswith(path)
+                        if commercial_id in ancestors[line.partner_id.id]
                     )
                 )
         return balances

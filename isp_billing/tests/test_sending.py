@@ -316,13 +316,13 @@ class TestSendingLinkBatch(IspBillingCommon):
                 list(dict.fromkeys([move.partner_id.id, self.customer_2.id])),
             )
             self.assertIn(move.name, odoo[move.id]["subject"])
-        # The balance of each customer (excise 15 %, then VAT 16 % on the
-        # price with excise): 2,999.00 -> 4,000.67; 9,999.00 -> 13,338.67.
+        # The balance of each customer (the plans' prices include their
+        # taxes): 2,999.00 + 9,999.00 = 12,998.00 for the customer of two.
         customer_moves = moves.filtered(lambda m: m.partner_id == self.customer)
         for move in customer_moves:
-            self.assertIn("17,339.34", odoo[move.id]["body"])
-        self.assertIn("13,338.67", by_partner[self.customer_2]["body"])
-        self.assertIn("4,000.67", by_partner[self.customer_sw]["body"])
+            self.assertIn("12,998.00", odoo[move.id]["body"])
+        self.assertIn("9,999.00", by_partner[self.customer_2]["body"])
+        self.assertIn("2,999.00", by_partner[self.customer_sw]["body"])
 
     def test_access_tokens_in_one_statement(self):
         moves = self._queued_invoices()
@@ -365,11 +365,17 @@ class TestSendingLinkBatch(IspBillingCommon):
         self.assertEqual(second.model_id, first.model_id)
         self.assertEqual(second.code, first.code)
         Trigger = self.env["ir.cron.trigger"]
+        workers = first | second
+
+        def triggered(before):
+            return (Trigger.search([]) - before).cron_id & workers
+
+        before = Trigger.search([])
         self._queued_invoices()
-        self.assertFalse(Trigger.search([("cron_id", "=", second.id)]))
+        self.assertEqual(triggered(before), first, "the first worker only")
         second.active = True
+        before = Trigger.search([])
         day = self.d("2026-11-01")
         sub = self._active_subscription(self.plan_home, day, partner=self.customer_2)
         self._bill(sub, day)
-        self.assertTrue(Trigger.search([("cron_id", "=", first.id)]))
-        self.assertTrue(Trigger.search([("cron_id", "=", second.id)]))
+        self.assertEqual(triggered(before), workers)
