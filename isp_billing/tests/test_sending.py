@@ -356,6 +356,52 @@ class TestSendingLinkBatch(IspBillingCommon):
             self.assertIn(f"access_token={move.access_token}", mail.body_html)
             self.assertIn(move.isp_account_numbers, mail.body_html)
 
+    def test_batch_written_and_searched_once(self):
+        """Odoo's per-invoice writes (the queue reset, the access token) and
+        per-e-mail author searches are made once for the batch; the result
+        is Odoo's: nothing queued, the author found from the sender."""
+        moves = self._queued_invoices()
+        Move = type(self.env["account.move"])
+        write, search_on_partner = Move.write, Move._mail_search_on_partner
+        writes, searches = [], []
+
+        def counting_write(records, vals):
+            writes.append((records._name, tuple(records.ids), tuple(vals)))
+            return write(records, vals)
+
+        def counting_search_on_partner(records, emails, extra_domain=False):
+            searches.append(tuple(emails))
+            return search_on_partner(records, emails, extra_domain=extra_domain)
+
+        self.patch(Move, "write", counting_write)
+        self.patch(Move, "_mail_search_on_partner", counting_search_on_partner)
+        self.env["account.move"].with_context(
+            mail_notify_force_send=False
+        )._cron_account_move_send()
+        one_by_one = [
+            (ids, fields)
+            for model, ids, fields in writes
+            if model == "account.move" and len(ids) == 1 and ids[0] in moves.ids
+        ]
+        self.assertEqual(one_by_one, [], "no write invoice by invoice")
+        self.assertLessEqual(len(searches), 1, "the sender searched once")
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT count(*) FROM account_move WHERE id = ANY(%s) "
+            "AND (sending_data IS NOT NULL OR NOT is_move_sent)",
+            [moves.ids],
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        self.assertFalse(any(moves.mapped("is_being_sent")))
+        messages = moves.message_ids.filtered(
+            lambda m: m.message_type == "comment" and m.partner_ids <= moves.partner_id
+        )
+        self.assertEqual(len(messages), 4)
+        template = self.env.ref("isp_billing.mail_template_isp_invoice")
+        sender = template._render_field("email_from", moves[:1].ids)[moves[0].id]
+        author = self.env["account.move"]._mail_find_partner_from_emails([sender])[0]
+        self.assertEqual(messages.author_id, author)
+
     def test_second_worker_inactive_by_default(self):
         """The second worker runs Odoo's job, inactive until the ISP turns it
         on; queued invoices then trigger both workers."""
