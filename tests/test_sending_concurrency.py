@@ -88,12 +88,15 @@ def queued(env_factory):
     assert len(invoices) == N_SUBS
     assert all(inv.sending_data.get("isp_link") for inv in invoices)
     env.cr.execute(
-        """UPDATE account_move SET sending_data = NULL
-            WHERE sending_data IS NOT NULL AND company_id != %s
-        RETURNING id, sending_data""",
+        """SELECT id, sending_data FROM account_move
+            WHERE sending_data IS NOT NULL AND company_id != %s""",
         [company.id],
     )
     parked = env.cr.fetchall()
+    env.cr.execute(
+        "UPDATE account_move SET sending_data = NULL WHERE id = ANY(%s)",
+        [[move_id for move_id, __ in parked]],
+    )
     env.cr.commit()
     yield company.id, sorted(invoices.ids)
     env.cr.rollback()

@@ -184,9 +184,13 @@ class AccountMoveSend(models.AbstractModel):
     @api.model
     def _hook_if_success(self, moves_data):
         """Override of `account`: Odoo marks an invoice sent when its PDF is
-        made; one sent in *portal link* mode is sent once its e-mail is."""
+        made; one sent in *portal link* mode is sent once its e-mail is (in
+        one write for the batch, without the journal items' sync and balance
+        check of ``account.move.write``: the flag changes neither)."""
         res = super()._hook_if_success(moves_data)
         linked = [move for move, data in moves_data.items() if data.get("isp_link")]
         if linked:
-            self.env["account.move"].union(*linked).is_move_sent = True
+            self.env["account.move"].union(*linked).with_context(
+                skip_invoice_sync=True, check_move_validity=False
+            ).is_move_sent = True
         return res
