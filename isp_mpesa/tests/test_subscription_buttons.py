@@ -1,5 +1,8 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from lxml import etree
+
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -31,6 +34,48 @@ class TestMpesaSubscriptionButtons(IspMpesaCommon):
         # The server refuses too: M-PESA takes Kenyan shillings only.
         with self.assertRaisesRegex(UserError, "cannot be paid with M-PESA"):
             usd_sub.action_mpesa_request_payment()
+
+    def test_request_button_only_for_kes_invoices_to_pay(self):
+        """On an invoice, *Request M-PESA payment* shows only for a posted
+        customer invoice still to pay in Kenyan shillings; the server
+        refuses the others with a clear message and sends nothing."""
+        arch = etree.fromstring(
+            self.env["account.move"].get_view(view_type="form")["arch"]
+        )
+        [button] = arch.xpath("//button[@name='action_mpesa_request_payment']")
+        self.assertEqual(button.get("invisible"), "not mpesa_payable")
+        kes = self._invoice(1500.0)
+        self.assertTrue(kes.mpesa_payable)
+        self.assertEqual(
+            kes.action_mpesa_request_payment()["res_model"], "isp.mpesa.request"
+        )
+        usd = self.env.ref("base.USD")
+        usd.active = True
+        usd_invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "company_id": self.company.id,
+                "currency_id": usd.id,
+                "invoice_date": self.d("2026-11-01"),
+                "invoice_line_ids": [
+                    Command.create({"name": "Service", "price_unit": 15.0})
+                ],
+            }
+        )
+        self.assertFalse(usd_invoice.mpesa_payable)  # a draft
+        usd_invoice.action_post()
+        self.assertEqual(usd_invoice.currency_id, usd)
+        self.assertFalse(usd_invoice.mpesa_payable)
+        refund = kes._reverse_moves(cancel=True)  # posted and reconciled
+        self.assertEqual(kes.payment_state, "reversed")
+        self.assertFalse(kes.mpesa_payable)
+        self.assertFalse(refund.mpesa_payable)  # a credit note
+        for move in (usd_invoice, kes, refund):
+            with self.assertRaisesRegex(UserError, "cannot be paid with M-PESA"):
+                move.action_mpesa_request_payment()
+        self.assertFalse(self.sim.pushes)
+        self.assertFalse((usd_invoice | kes).transaction_ids)
 
 
 @tagged("post_install", "-at_install")
