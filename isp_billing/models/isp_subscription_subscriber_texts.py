@@ -37,12 +37,24 @@ class IspSubscription(models.Model):
         :rtype: tuple | None
         """
         self.ensure_one()
-        if self.state not in ("active", "suspended"):
-            return None
-        period = self._next_period()
+        period = self._isp_next_bill_period()
         if not period:
             return None
         return period[0], self._get_lines_total(self._prepare_period_lines(*period))[1]
+
+    def _isp_next_bill_period(self):
+        """The period the next bill is for, ``(start, end)``: the next period
+        to bill of a running (active or suspended) subscription, or ``None``
+        (not running, or ending before the next period). The portal's list
+        shows its first day as the next bill's date, the page the bill
+        itself (:meth:`_isp_next_bill`). Writes nothing.
+
+        :rtype: tuple | None
+        """
+        self.ensure_one()
+        if self.state not in ("active", "suspended"):
+            return None
+        return self._next_period()
 
     def _isp_payment_instructions(self):
         """Extension point: how the subscriber pays this subscription outside

@@ -96,6 +96,32 @@ class TestSubscriberTexts(IspBillingCommon, HttpCase):
         page = self.url_open(f"/my/subscriptions/{sub.id}").text
         self.assertNotIn("o_isp_next_bill", page)
 
+    def test_list_shows_the_next_bill_date_as_the_page(self):
+        """The subscriptions list gives the next bill's date by the page's
+        rule: none for a subscription ending before its next period (its next
+        invoice date is still set)."""
+        sub, __ = self._running()
+        next_day = self.start + relativedelta(months=1)
+        ending, __ = self._running()
+        ending.date_end = next_day
+        self.assertTrue(ending.next_invoice_date)
+        self.assertIsNone(ending._isp_next_bill())
+        self.authenticate("wanjiru", "wanjiru")
+        page = self.url_open("/my/subscriptions").text
+        cards = {
+            card.get("href").split("?")[0]: " ".join(card.text_content().split())
+            for card in html.fromstring(page).find_class("o_isp_subscription_item")
+        }
+        shown = {
+            record: "Next bill" in cards[f"/my/subscriptions/{record.id}"]
+            for record in (sub, ending)
+        }
+        self.assertEqual(shown, {sub: True, ending: False})
+        self.assertIn(
+            f"Next bill {next_day.strftime('%m/%d/%Y')}",
+            cards[f"/my/subscriptions/{sub.id}"],
+        )
+
     def test_emails_and_sms_show_the_balance(self):
         """By hand: the invoice of 4,000.67 less a credit note of 1,000.50
         not allocated to it: the customer owes 3,000.17, while the invoice's
