@@ -12,6 +12,7 @@ import math
 from datetime import timedelta
 
 import numpy as np
+import psycopg2
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -454,6 +455,27 @@ class IspPaymentRiskService(models.AbstractModel):
         done = 0
         for company in self._companies():
             today = date_ref or fields.Date.context_today(self.with_company(company))
-            done += self.with_company(company)._score(company, today)
+            try:
+                with self.env.cr.savepoint():
+                    done += self.with_company(company)._score(company, today)
+            except (
+                psycopg2.errors.SerializationFailure,
+                psycopg2.errors.LockNotAvailable,
+            ):
+                # another job (payments, sending, billing) changed some of
+                # these invoices since this transaction began: their scores
+                # are written again in 5 minutes; the other companies go on
+                _logger.info(
+                    "Payment risk: company %s scored again later (invoices "
+                    "changed by another transaction)",
+                    company.id,
+                )
+                self.env.invalidate_all()
+                cron = self.env.ref(
+                    "isp_payment_risk.ir_cron_isp_payment_risk_score",
+                    raise_if_not_found=False,
+                )
+                if cron:
+                    cron._trigger(fields.Datetime.now() + timedelta(minutes=5))
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
         return True

@@ -7,8 +7,9 @@ acts, and only staff see it."""
 import base64
 from datetime import timedelta
 
+from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import TransactionCase, tagged
 
 from ..riskcore import features as F
 from .common import PaymentRiskCommon
@@ -292,3 +293,36 @@ class TestPaymentRiskSettings(PaymentRiskCommon):
             with self.assertRaisesRegex(ValidationError, message):
                 self.company.write(vals)
             self.assertEqual(self.company.isp_risk_min_months, 6)
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentRiskConcurrentChange(TransactionCase):
+    def test_scoring_meets_a_change_committed_since_it_began(self):
+        """Another job commits a change to a subscription after the scoring
+        job's transaction began: the scoring of that company is given up
+        without an error (PostgreSQL refuses the update under repeatable
+        read) and the job is triggered again in 5 minutes (README)."""
+        sub = self.env["isp.subscription"].search(
+            [("state", "=", "active"), ("company_id", "=", self.env.company.id)],
+            limit=1,
+        )
+        self.assertTrue(sub, "the demo data has an active subscription")
+        cron = self.env.ref("isp_payment_risk.ir_cron_isp_payment_risk_score")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        # this transaction's snapshot is taken; another one changes the row
+        self.env.cr.execute("SELECT 1 FROM isp_subscription WHERE id = %s", [sub.id])
+        with self.env.registry.cursor() as other:
+            other.execute(
+                "UPDATE isp_subscription SET write_date = write_date WHERE id = %s",
+                [sub.id],
+            )
+            other.commit()
+        logger = "odoo.addons.isp_payment_risk.models.isp_payment_risk_service"
+        with self.assertLogs(logger, "INFO") as logs:
+            self.env["isp.payment.risk.service"]._cron_score(
+                date_ref=fields.Date.today()
+            )
+        self.assertTrue(any("scored again later" in line for line in logs.output))
+        new = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
+        self.assertEqual(len(new), 1)
+        self.assertGreater(new.call_at, fields.Datetime.now())
