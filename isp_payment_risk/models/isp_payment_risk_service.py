@@ -421,6 +421,9 @@ class IspPaymentRiskService(models.AbstractModel):
              WHERE t.id = v.id
             """,  # noqa: S608 - table is ours, values are mogrified
             [model.id or None, today],
+            # a row changed by another job since this one began is refused:
+            # _cron_score handles it (no "bad query" error in the log)
+            log_exceptions=False,
         )
 
     # === jobs === #
