@@ -357,8 +357,11 @@ class RefModel:
 
     # --- actions ------------------------------------------------------
 
-    def change_plan(self, sub, new_plan, day, date_ref):
-        """Apply a plan change on ``day`` as of ``date_ref``."""
+    def change_plan(self, sub, new_plan, day, date_ref, bill=True):
+        """Apply a plan change on ``day`` as of ``date_ref``. A scheduled
+        change applied by the run (``bill=False``) bills no period itself: the
+        run bills the new rhythm's periods with the day's other periods
+        (README, billing rule 8), consolidated by rule 2."""
         old_plan = sub.plan
         sub.pending_change = None
         billed = sub.billed_until
@@ -379,7 +382,7 @@ class RefModel:
         sub.anchor = day
         sub.next_start = day
         sub.billed_until = day
-        while period := self.next_period(sub, date_ref):
+        while bill and (period := self.next_period(sub, date_ref)):
             self.add_doc(self.bill_period(sub, *period), date_ref)
         self.log_mrr(sub, day)
 
@@ -413,7 +416,7 @@ class RefModel:
                 elif sub.date_end and when >= sub.date_end:
                     sub.pending_change = None  # dated on or after the termination
                 else:
-                    self.change_plan(sub, sub.pending_change[0], when, day)
+                    self.change_plan(sub, sub.pending_change[0], when, day, bill=False)
         while True:
             groups = {}
             for sub in self.subs:
