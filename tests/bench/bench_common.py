@@ -323,6 +323,9 @@ class Meter:
         self.profile = profile
         self.profiler = None
         self.rss_samples = []
+        # (wall time, units done, CPU seconds of process + backend) after each
+        # batch, when the arm passes ``done`` to :meth:`sample`
+        self.progress = []
 
     def cpu(self):
         times = os.times()
@@ -344,10 +347,15 @@ class Meter:
             self.profiler.enable()
         self.started_at = time.time()
         self.started = time.perf_counter()
+        self.progress.append((self.started_at, 0, sum(self.cpu_before)))
         return self
 
-    def sample(self):
+    def sample(self, done=None):
+        """After each batch: the memory and, given the units ``done`` so far,
+        a progress point (:func:`overlap_rates` uses them)."""
         self.rss_samples.append(rss_mb())
+        if done is not None:
+            self.progress.append((time.time(), done, sum(self.cpu())))
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.started
@@ -389,8 +397,52 @@ class Meter:
             "started_at": self.started_at,
             "ended_at": self.ended_at,
             "backend_pid": self.backend_pid,
+            "progress": [
+                (round(t, 3), done, round(cpu, 3)) for t, done, cpu in self.progress
+            ],
             **extra,
         }
+
+
+def _at(progress, moment):
+    """Units done and CPU seconds at ``moment``, interpolated linearly between
+    the progress points around it."""
+    previous = progress[0]
+    for point in progress[1:]:
+        if point[0] >= moment:
+            span = point[0] - previous[0]
+            share = (moment - previous[0]) / span if span else 1.0
+            return tuple(previous[i] + share * (point[i] - previous[i]) for i in (1, 2))
+        previous = point
+    return previous[1], previous[2]
+
+
+def overlap_rates(results):
+    """For children run at the same time (``results`` with ``progress``):
+    the window in which all of them ran, and each one's units per second and
+    CPU milliseconds per unit within it. In that window they shared the
+    machine under the same load; once the first has finished, the others have
+    it to themselves, so whole-run figures would favour the slower one.
+
+    :return: ``(seconds, [(units_per_s, cpu_ms_per_unit, units)])``
+    """
+    start = max(r["progress"][0][0] for r in results)
+    end = min(r["progress"][-1][0] for r in results)
+    if end <= start:
+        raise RuntimeError("the arms did not run at the same time")
+    rates = []
+    for result in results:
+        done_0, cpu_0 = _at(result["progress"], start)
+        done_1, cpu_1 = _at(result["progress"], end)
+        done = done_1 - done_0
+        rates.append(
+            (
+                done / (end - start),
+                1000 * (cpu_1 - cpu_0) / done if done else 0.0,
+                done,
+            )
+        )
+    return end - start, rates
 
 
 def wait_for_start(cr, barrier):

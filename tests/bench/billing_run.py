@@ -23,6 +23,14 @@ invoices journal, where isp_billing keeps Odoo's inalterability hash chain on
 (as by default), and in a copy of it without the chain (label suffix
 "(no chain)"); the report gives the chain's cost per invoice.
 
+With ``--concurrent`` the floor and the engine x1 run at the same time
+instead, one child process each, the floor in a copy of the ISP invoices
+journal (hash chain on) so that neither waits on the other's numbering lock:
+both arms under the same machine load, however it changes, so the ratio holds
+on a shared machine. Each child notes its progress after every batch; the
+engine/floor ratios are taken within the window in which both ran (after the
+first ends, the other has the machine alone).
+
 Each engine arm bills the next month of the same N subscribers. Wall time
 runs from the first child's start to the last child's end. Sending (PDF +
 email queued, through Odoo's ``_cron_account_move_send``) is excluded and
@@ -44,6 +52,7 @@ Run by hand, never part of the test suite::
     tests/bench/billing_run.py --sizes 1000 --repeat 3 --json /tmp/bench.json
     tests/bench/billing_run.py --sizes 1000 --profile /tmp/bench-prof
     tests/bench/billing_run.py --sizes 2000 --workers 1 --hash-chain both
+    tests/bench/billing_run.py --sizes 100000 --workers 1 --concurrent
 
 The database (default ``isp_bench``) is dropped and created anew with
 isp_billing installed without demo data, and dropped at the end unless
@@ -104,6 +113,11 @@ TARGET_RATIO = 0.95
 # both) carry this suffix and post in a copy of the sales journal without it.
 NO_CHAIN = " (no chain)"
 NO_CHAIN_JOURNAL = "NOCH"
+# With --concurrent the floor posts into a copy of the ISP invoices journal
+# (hash chain on, as there) so that the two arms running at once do not share
+# the invoice-numbering lock or the chain: each arm has its own, as each has
+# when run alone.
+FLOOR_JOURNAL = "FLR"
 
 
 def add_months(day, months):
@@ -204,6 +218,25 @@ def chain_journals(registry):
         if not chained.restrict_mode_hash_table or plain.restrict_mode_hash_table:
             raise AssertionError("the hash chain is not on in the ISP journal only")
         return {True: chained.id, False: plain.id}
+
+
+def floor_journal(registry):
+    """The journal of the floor with ``--concurrent``: a copy of the ISP
+    invoices journal with the hash chain on, made here the first time."""
+    with registry.cursor() as cr:
+        env = odoo_env(cr)
+        journal = env["account.journal"].search([("code", "=", FLOOR_JOURNAL)])
+        if not journal:
+            journal = env.ref("base.main_company").isp_journal_id.copy(
+                {
+                    "name": "Customer invoices of the floor (bench)",
+                    "code": FLOOR_JOURNAL,
+                }
+            )
+            journal.restrict_mode_hash_table = True
+        if not journal.restrict_mode_hash_table:
+            raise AssertionError("the hash chain is not on in the floor's journal")
+        return journal.id
 
 
 def use_journal(registry, journal_id):
@@ -340,6 +373,34 @@ def combine_workers(results, load, waits):
     return row
 
 
+def run_concurrent(args, n, floor_day, engine_day, template):
+    """The floor and the engine with one worker started together, each in its
+    own child process (the floor in its own journal): both arms under the same
+    machine load. Their rates are compared within the window in which both
+    ran (:func:`bench_common.overlap_rates`).
+
+    :return: ``(floor row, engine row)``
+    """
+    cmds = [
+        child_command(args, "floor", n, floor_day, template),
+        child_command(args, "engine", n, engine_day),
+    ]
+    results, load, waits = run_children(args.db, cmds, f"the arms (N={n})")
+    overlap, rates = bench_common.overlap_rates(results)
+    rows = []
+    for result, (rate, cpu_ms, done) in zip(results, rates, strict=True):
+        row = combine_workers([result], load, waits)
+        row.update(
+            concurrent=True,
+            overlap_s=round(overlap, 1),
+            overlap_invoices=round(done),
+            overlap_invoices_per_s=round(rate, 2),
+            overlap_cpu_ms_per_invoice=round(cpu_ms, 2),
+        )
+        rows.append(row)
+    return rows
+
+
 def numbering_lock_share(row):
     """Share of the sampled time the arm's backends waited on the journal's
     invoice-numbering lock."""
@@ -405,7 +466,7 @@ def arm_engine(registry, args, day):
                 lock.committed()
                 calls += 1
                 done += progress.done
-                meter.sample()
+                meter.sample(done)
                 if not progress.remaining:
                     break
                 if calls >= MAX_CRON_CALLS:
@@ -474,7 +535,7 @@ def arm_floor(registry, args, day):
                 lock.committed()
                 invoices += len(moves)
                 batches += 1
-                meter.sample()
+                meter.sample(invoices)
     return meter.result(invoices, calls=batches, worker_index=0, **lock.result())
 
 
@@ -813,6 +874,16 @@ def _ratio_text(ratios):
     return text, median(ratios)
 
 
+def _rate(row):
+    """Invoices per second of an arm; for arms run at the same time
+    (``--concurrent``), within the window in which both ran."""
+    return row.get("overlap_invoices_per_s") or row["invoices_per_s"]
+
+
+def _cpu_ms(row):
+    return row.get("overlap_cpu_ms_per_invoice") or row["cpu_ms_per_invoice"]
+
+
 def summarize(rows):
     """Medians per (N, arm) over the repeats (memory: the maximum); the
     engine/floor ratios and the xK/x1 ratio: the medians of the ratios of the
@@ -880,11 +951,8 @@ def summarize(rows):
             pairs = [r for r in by_repeat.values() if label in r and floor in r]
             if pairs:
                 for key, ratio_of in (
-                    ("ratio", lambda e, f: e["invoices_per_s"] / f["invoices_per_s"]),
-                    (
-                        "cpu_ratio",
-                        lambda e, f: f["cpu_ms_per_invoice"] / e["cpu_ms_per_invoice"],
-                    ),
+                    ("ratio", lambda e, f: _rate(e) / _rate(f)),
+                    ("cpu_ratio", lambda e, f: _cpu_ms(f) / _cpu_ms(e)),
                 ):
                     text, value = _ratio_text(
                         [ratio_of(r[label], r[floor]) for r in pairs]
@@ -924,6 +992,13 @@ def print_arm(period, label, result):
         f"load {result['loadavg_start']}→{result['loadavg_end']} "
         f"(mean {result['loadavg_mean']}, max {result['loadavg_max']})"
     )
+    if result.get("concurrent"):
+        say(
+            f"      while both arms ran ({result['overlap_s']} s): "
+            f"{result['overlap_invoices']:,} invoices = "
+            f"{result['overlap_invoices_per_s']}/s, CPU "
+            f"{result['overlap_cpu_ms_per_invoice']} ms/invoice"
+        )
     if result["workers"] > 1:
         for worker in result["per_worker"]:
             say(
@@ -963,7 +1038,9 @@ def run_size(args, registry, analyzer, n, day, plan_id):
     workers ``args.repeat`` times, check them.
 
     Each engine arm bills the next month of the same subscribers; the floor
-    posts the invoices of the repeat's first month to its own customers.
+    posts the invoices of the repeat's first month to its own customers. With
+    ``--concurrent`` the floor and the engine x1 run at the same time, the
+    floor in a journal of its own.
 
     :return: ``(results, checks)``
     """
@@ -974,47 +1051,68 @@ def run_size(args, registry, analyzer, n, day, plan_id):
     results, checks = [], []
     months = 0
     journals = chain_journals(registry)
+    # the floor's journal by chain on/off: the engine's, or its own
+    floor_journals = dict(journals)
+    if args.concurrent:
+        floor_journals[True] = floor_journal(registry)
     for repeat in range(args.repeat):
         base = add_months(day, months)
         with registry.cursor() as cr:
             template = invoice_template(odoo_env(cr), n, base)
         arms = arm_labels(workers, not args.no_floor, args.hash_chain)
-        order = arms if (repeat + args.reverse_order) % 2 == 0 else arms[::-1]
         days = {}
-        for arm, label, k in order:
-            if arm == "floor":
-                period = base
-            else:
-                period = add_months(day, months)
-                months += 1
-            days[label] = period
-            journal_id = journals[not label.endswith(NO_CHAIN)]
-            if journal_id != journals[True]:
-                use_journal(registry, journal_id)
+        if args.concurrent:
             analyzer.run()
-            profile = None
-            if args.profile:
-                Path(args.profile).mkdir(parents=True, exist_ok=True)
-                name = "".join(c for c in label if c.isalnum())
-                profile = Path(args.profile, f"{name}-{n}-{repeat}")
-            result = run_workers(
-                args,
-                arm,
-                n,
-                period,
-                k,
-                template=dict(template, journal_id=journal_id)
-                if arm == "floor"
-                else None,
-                profile=profile,
-            )
-            if journal_id != journals[True]:
-                use_journal(registry, journals[True])
-            result.update(
-                arm=arm, label=label, n=n, date=period.isoformat(), repeat=repeat
-            )
-            results.append(result)
-            print_arm(period, label, result)
+            days = {"floor": base, "engine x1": add_months(day, months)}
+            months += 1
+            floor_template = dict(template, journal_id=floor_journals[True])
+            pair = run_concurrent(args, n, base, days["engine x1"], floor_template)
+            for (arm, label, __), result in zip(arms, pair, strict=True):
+                result.update(
+                    arm=arm,
+                    label=label,
+                    n=n,
+                    date=days[label].isoformat(),
+                    repeat=repeat,
+                )
+                results.append(result)
+                print_arm(days[label], label, result)
+        else:
+            order = arms if (repeat + args.reverse_order) % 2 == 0 else arms[::-1]
+            for arm, label, k in order:
+                if arm == "floor":
+                    period = base
+                else:
+                    period = add_months(day, months)
+                    months += 1
+                days[label] = period
+                journal_id = journals[not label.endswith(NO_CHAIN)]
+                if journal_id != journals[True]:
+                    use_journal(registry, journal_id)
+                analyzer.run()
+                profile = None
+                if args.profile:
+                    Path(args.profile).mkdir(parents=True, exist_ok=True)
+                    name = "".join(c for c in label if c.isalnum())
+                    profile = Path(args.profile, f"{name}-{n}-{repeat}")
+                result = run_workers(
+                    args,
+                    arm,
+                    n,
+                    period,
+                    k,
+                    template=dict(template, journal_id=journal_id)
+                    if arm == "floor"
+                    else None,
+                    profile=profile,
+                )
+                if journal_id != journals[True]:
+                    use_journal(registry, journals[True])
+                result.update(
+                    arm=arm, label=label, n=n, date=period.isoformat(), repeat=repeat
+                )
+                results.append(result)
+                print_arm(period, label, result)
         with registry.cursor() as cr:
             blocks = {}
             for arm, label, __ in arms:
@@ -1022,8 +1120,9 @@ def run_size(args, registry, analyzer, n, day, plan_id):
                 if arm == "engine":
                     summary = check_engine(cr, n, days[label])
                 else:
-                    summary = check_floor(cr, n, days[label], journals[chained])
-                ids = arm_move_ids(cr, n, arm, days[label], journals[chained])
+                    journal_id = floor_journals[chained]
+                    summary = check_floor(cr, n, days[label], journal_id)
+                ids = arm_move_ids(cr, n, arm, days[label], floor_journals[chained])
                 summary += ", " + check_chain(cr, label, ids, chained)
                 checks.append(f"N={n} {days[label]} {label}: {summary}")
                 blocks[f"{label} {days[label]}"] = ids
@@ -1168,6 +1267,13 @@ def parse_args(argv):
         action="store_true",
         help="engine arms only (e.g. memory at a larger N; no engine/floor ratio)",
     )
+    parser.add_argument(
+        "--concurrent",
+        action="store_true",
+        help="run the floor and the engine x1 at the same time (the floor in a "
+        "journal of its own; needs --workers 1 and --hash-chain on): both under "
+        "the same machine load, compared while both run",
+    )
     parser.add_argument("--keep-db", action="store_true", help="do not drop the db")
     parser.add_argument(
         "--send-sample",
@@ -1229,7 +1335,12 @@ def parse_args(argv):
     parser.add_argument("--template", help=argparse.SUPPRESS)
     parser.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--barrier", action="store_true", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.concurrent and (
+        args.workers.replace(" ", "") != "1" or args.hash_chain != "on" or args.no_floor
+    ):
+        parser.error("--concurrent needs --workers 1, --hash-chain on and the floor")
+    return args
 
 
 def main(argv=None):
