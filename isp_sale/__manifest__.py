@@ -15,6 +15,8 @@
     # service products. Both are Odoo Community.
     "depends": ["isp_billing", "sale_crm", "sale_project"],
     "data": [
+        "security/ir.model.access.csv",
+        "security/isp_sale_security.xml",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
         "views/product_template_views.xml",
@@ -24,6 +26,7 @@
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
         "views/res_config_settings_views.xml",
+        "views/isp_coverage_area_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

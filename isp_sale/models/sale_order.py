@@ -1,7 +1,13 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import Command, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from .crm_lead import COVERAGE_STATES
+
+# Who may sell outside the coverage areas (the override of an order).
+COVERAGE_OVERRIDE_GROUP = "sales_team.group_sale_manager"
+COVERAGE_OVERRIDE_FIELDS = ("isp_coverage_override", "isp_coverage_override_reason")
 
 
 class SaleOrder(models.Model):
@@ -21,6 +27,170 @@ class SaleOrder(models.Model):
         compute="_compute_isp_subscription_count",
         help="Account numbers and states of the subscriptions this order made.",
     )
+
+    isp_coverage_state = fields.Selection(
+        COVERAGE_STATES,
+        string="Coverage",
+        compute="_compute_isp_coverage",
+        help="Whether the ISP's coverage areas of the order's company cover "
+        "its delivery address (the service address).",
+    )
+    isp_coverage_area_id = fields.Many2one(
+        "isp.coverage.area",
+        string="Coverage area",
+        compute="_compute_isp_coverage",
+    )
+    isp_coverage_override = fields.Boolean(
+        string="Sell outside coverage",
+        copy=False,
+        tracking=True,
+        help="Set by a Sales administrator: this order may be confirmed "
+        "although its service address is not covered or unknown. Cleared "
+        "when the delivery address changes.",
+    )
+    isp_coverage_override_reason = fields.Text(
+        string="Reason for selling outside coverage",
+        copy=False,
+        tracking=True,
+    )
+    isp_coverage_override_user_id = fields.Many2one(
+        "res.users",
+        string="Coverage override by",
+        copy=False,
+        readonly=True,
+    )
+
+    @api.depends(
+        "company_id",
+        "partner_shipping_id.country_id",
+        "partner_shipping_id.state_id",
+        "partner_shipping_id.city",
+        "partner_shipping_id.zip",
+    )
+    def _compute_isp_coverage(self):
+        Area = self.env["isp.coverage.area"]
+        for order in self:
+            address = order.partner_shipping_id
+            order.isp_coverage_state, order.isp_coverage_area_id = Area._isp_coverage(
+                {
+                    "country_id": address.country_id,
+                    "state_id": address.state_id,
+                    "city": address.city,
+                    "zip": address.zip,
+                },
+                order.company_id,
+            )
+
+    @api.constrains("isp_coverage_override", "isp_coverage_override_reason")
+    def _check_isp_coverage_override_reason(self):
+        for order in self:
+            if (
+                order.isp_coverage_override
+                and not (order.isp_coverage_override_reason or "").strip()
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "%(order)s: give the reason for selling outside coverage.",
+                        order=order.name,
+                    )
+                )
+
+    def _isp_check_coverage_override_rights(self):
+        if self.env.su or self.env.user.has_group(COVERAGE_OVERRIDE_GROUP):
+            return
+        raise AccessError(
+            self.env._(
+                "Only a Sales administrator may allow selling outside coverage "
+                "(%(user)s).",
+                user=self.env.user.name,
+            )
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        orders = super().create(vals_list)
+        # after the defaults: a context default is a value too
+        overridden = orders.filtered("isp_coverage_override")
+        if overridden:
+            overridden._isp_check_coverage_override_rights()
+            overridden.isp_coverage_override_user_id = self.env.user
+        return orders
+
+    def write(self, vals):
+        override = any(name in vals for name in COVERAGE_OVERRIDE_FIELDS)
+        if override:
+            self._isp_check_coverage_override_rights()
+            vals = {**vals, "isp_coverage_override_user_id": self.env.uid}
+        addresses = {order: order.partner_shipping_id for order in self}
+        res = super().write(vals)
+        if not override:
+            moved = self.filtered(
+                lambda order: (
+                    order.isp_coverage_override
+                    and order.partner_shipping_id != addresses[order]
+                )
+            )
+            if moved:
+                # the override was given for the former address
+                super(SaleOrder, moved).write(
+                    {
+                        "isp_coverage_override": False,
+                        "isp_coverage_override_reason": False,
+                        "isp_coverage_override_user_id": False,
+                    }
+                )
+        return res
+
+    def _confirmation_error_message(self):
+        error = super()._confirmation_error_message()
+        return error or self._isp_coverage_error_message()
+
+    def _isp_coverage_error_message(self):
+        """Why this order may not be confirmed for its service address (the
+        coverage rule of isp_sale/README.md), else False: an order with a
+        plan line whose delivery address the company's coverage areas do
+        not cover, or cannot place, without a Sales administrator's
+        override."""
+        self.ensure_one()
+        if self.isp_coverage_override or not any(
+            line.product_id.isp_is_plan for line in self.order_line
+        ):
+            return False
+        state = self.isp_coverage_state
+        if state in ("covered", "none"):
+            return False
+        address = self.partner_shipping_id
+        where = (
+            ", ".join(
+                part
+                for part in (
+                    address.street,
+                    address.city,
+                    address.zip,
+                    address.state_id.name,
+                    address.country_id.name,
+                )
+                if part
+            )
+            or address.display_name
+        )
+        if state == "unknown":
+            return self.env._(
+                "%(order)s: the service address (%(address)s) cannot be placed "
+                "in the coverage areas (it has no country, or neither a city "
+                "nor a zip code): complete the delivery address before "
+                "confirming (or a Sales administrator allows selling outside "
+                "coverage, with a reason).",
+                order=self.name,
+                address=where,
+            )
+        return self.env._(
+            "%(order)s: the service address (%(address)s) is outside the "
+            "coverage areas: it cannot be connected. Only a Sales "
+            "administrator may allow selling outside coverage, with a reason.",
+            order=self.name,
+            address=where,
+        )
 
     def _compute_isp_subscription_count(self):
         # Sales staff may lack the ISP rights: the count and the summary are
