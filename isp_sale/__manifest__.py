@@ -28,6 +28,9 @@
         "views/res_config_settings_views.xml",
         "views/isp_coverage_area_views.xml",
     ],
+    "demo": [
+        "demo/isp_sale_demo.xml",
+    ],
     "assets": {
         "web.assets_tests": [
             "isp_sale/static/tests/tours/*.js",

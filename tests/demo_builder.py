@@ -9,7 +9,8 @@ Steps (each one idempotent):
   company Kenyan, so that installing ``account`` loads ``l10n_ke``'s chart
   (``ke``) and KES instead of the generic chart;
 * ``build(env)``: languages (en_KE, sw), the plan products' taxes (l10n_ke's
-  16 % VAT after the demo's 15 % excise duty), the history (``history(env)``:
+  16 % VAT after the demo's 15 % excise duty; with isp_sale, its demo
+  quotations take them too), the history (``history(env)``:
   subscribers billed, charged by auto-pay and dunned by the real jobs for
   every day of the last HISTORY_MONTHS months), the portal logins;
 * ``configure(env, daraja_url, sms_url, base_url)``: the M-PESA provider
@@ -219,6 +220,11 @@ def build(env):
         plans = env["product.product"].search([("isp_is_plan", "=", True)])
         for product in plans:
             product.taxes_id = [(6, 0, (excise | vat).ids)]
+        if "sale.order" in env:
+            # isp_sale's demo quotations take the products' taxes of now
+            env["sale.order"].search(
+                [("state", "in", ("draft", "sent")), ("company_id", "=", company.id)]
+            ).order_line._compute_tax_id()
 
     if "isp_usage_policy" in env["product.template"]._fields:
         radius_plans(env, excise | vat if vat and excise else None)

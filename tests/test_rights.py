@@ -223,6 +223,18 @@ def sale_records(env, customer, plan, company):
     order = env["sale.order"].create(
         {
             "partner_id": customer.id,
+            # a service address in the demo's coverage (Nairobi)
+            "partner_shipping_id": env["res.partner"]
+            .create(
+                {
+                    "name": f"Rights service address {RUN}",
+                    "parent_id": customer.id,
+                    "type": "delivery",
+                    "city": "Nairobi",
+                    "country_id": env.ref("base.ke").id,
+                }
+            )
+            .id,
             "company_id": company.id,
             "order_line": [(0, 0, {"product_id": plan.id})],
         }

@@ -25,8 +25,16 @@ def quotations(env_factory):
         [("isp_is_plan", "=", True), ("company_id", "in", (False, company.id))],
         limit=1,
     )
+    # in Nairobi: covered by the demo's coverage areas (isp_sale)
     partners = env["res.partner"].create(
-        [{"name": f"Concurrent buyer {i}"} for i in range(2)]
+        [
+            {
+                "name": f"Concurrent buyer {i}",
+                "city": "Nairobi",
+                "country_id": env.ref("base.ke").id,
+            }
+            for i in range(2)
+        ]
     )
     orders = env["sale.order"].create(
         [
