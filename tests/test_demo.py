@@ -1,6 +1,8 @@
 """The quick-start database: demo data shows a living ISP, and invoices render to
 real PDFs with wkhtmltopdf (Odoo only renders HTML inside its own test runner)."""
 
+import pytest
+
 import odoo
 
 
@@ -39,4 +41,47 @@ def test_invoice_pdf_rendered_by_wkhtmltopdf(odoo_registry):
             "account.account_invoices", move.ids
         )
         assert move.isp_account_numbers.encode() in html
+        cr.rollback()
+
+
+def test_demo_sales_path(odoo_registry):
+    """isp_sale's demo: leads covered, not covered and of an unknown address;
+    the covered quotation confirms into a draft subscription, the one in
+    Nakuru is refused (rolled back: the demo stays as built)."""
+    if "isp.coverage.area" not in odoo_registry:
+        return
+    from odoo.exceptions import UserError  # noqa: PLC0415
+
+    with odoo_registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"lang": "en_US"})
+        coverage = {
+            xmlid: (lead.isp_coverage_state, lead.isp_coverage_area_id.name or None)
+            for xmlid in (
+                "crm_lead_mwangi_demo",
+                "crm_lead_odhiambo_demo",
+                "crm_lead_chebet_demo",
+                "crm_lead_rift_valley_demo",
+                "crm_lead_halima_demo",
+            )
+            for lead in [env.ref(f"isp_sale.{xmlid}")]
+        }
+        assert coverage == {
+            "crm_lead_mwangi_demo": ("covered", "Nairobi fibre"),
+            "crm_lead_odhiambo_demo": ("covered", "Mombasa fixed wireless"),
+            "crm_lead_chebet_demo": ("not_covered", None),
+            "crm_lead_rift_valley_demo": ("not_covered", None),
+            "crm_lead_halima_demo": ("unknown", None),
+        }
+        refused = env.ref("isp_sale.sale_order_rift_valley_demo")
+        assert refused.state == "draft"
+        with pytest.raises(UserError, match="outside the coverage areas"):
+            refused.action_confirm()
+        order = env.ref("isp_sale.sale_order_mwangi_demo")
+        assert order.state == "draft"
+        assert order.opportunity_id == env.ref("isp_sale.crm_lead_mwangi_demo")
+        order.action_confirm()
+        sub = env["isp.subscription"].search([("sale_order_id", "=", order.id)])
+        assert sub.state == "draft"
+        assert sub.plan_id == env.ref("isp_billing.product_plan_home_10_demo")
+        assert sorted(sub.line_ids.mapped("line_type")) == ["addon", "once", "plan"]
         cr.rollback()
