@@ -50,6 +50,30 @@ class IspDashboard(models.AbstractModel):
         tile.update(figure=figure, display=display, detail=detail)
         return tile
 
+    def _dashboard_set_rate(self, tile, rate, detail):
+        """Sets a rate tile's figure: ``rate`` (a share, or ``None``), shown
+        as a percentage, over ``detail``."""
+        return self._dashboard_set_figure(
+            tile, rate, self._dashboard_rate(rate), detail
+        )
+
+    def _dashboard_part_whole(self, part, whole):
+        """``part`` and ``whole`` as whole numbers for the ``%(part)s of
+        %(whole)s`` details of the rate tiles."""
+        return {
+            "part": formatLang(self.env, part, digits=0),
+            "whole": formatLang(self.env, whole, digits=0),
+        }
+
+    def _dashboard_by_currency(self, figures):
+        """``[(currency, entry)]`` of figures keyed by currency id, sorted by
+        the currency's name."""
+        Currency = self.env["res.currency"]
+        return sorted(
+            ((Currency.browse(cid), entry) for cid, entry in figures.items()),
+            key=lambda item: item[0].name,
+        )
+
     def _dashboard_collections_tiles(self, flt):
         date_from, date_to = self._dashboard_collections_period(flt)
         period = (flt, date_from, date_to)
@@ -86,11 +110,7 @@ class IspDashboard(models.AbstractModel):
                 "aging rows of that day."
             ),
         )
-        Currency = self.env["res.currency"]
-        entries = sorted(
-            ((Currency.browse(cid), entry) for cid, entry in dso.items()),
-            key=lambda item: item[0].name,
-        )
+        entries = self._dashboard_by_currency(dso)
         several = len(entries) > 1
 
         def days(currency, entry):
@@ -138,14 +158,12 @@ class IspDashboard(models.AbstractModel):
                 "records: the invoices due in the period."
             ),
         )
-        return self._dashboard_set_figure(
+        return self._dashboard_set_rate(
             tile,
             result["rate"],
-            self._dashboard_rate(result["rate"]),
             self.env._(
                 "%(part)s of %(whole)s invoices",
-                part=formatLang(self.env, result["on_time"], digits=0),
-                whole=formatLang(self.env, result["due"], digits=0),
+                **self._dashboard_part_whole(result["on_time"], result["due"]),
             ),
         )
 
@@ -175,14 +193,12 @@ class IspDashboard(models.AbstractModel):
                 "promises."
             ),
         )
-        return self._dashboard_set_figure(
+        return self._dashboard_set_rate(
             tile,
             rate,
-            self._dashboard_rate(rate),
             self.env._(
                 "%(part)s of %(whole)s kept",
-                part=formatLang(self.env, kept, digits=0),
-                whole=formatLang(self.env, len(events), digits=0),
+                **self._dashboard_part_whole(kept, len(events)),
             ),
         )
 
@@ -206,14 +222,12 @@ class IspDashboard(models.AbstractModel):
                 "attempts."
             ),
         )
-        return self._dashboard_set_figure(
+        return self._dashboard_set_rate(
             tile,
             result["rate"],
-            self._dashboard_rate(result["rate"]),
             self.env._(
                 "%(part)s of %(whole)s paid",
-                part=formatLang(self.env, result["done"], digits=0),
-                whole=formatLang(self.env, result["attempts"], digits=0),
+                **self._dashboard_part_whole(result["done"], result["attempts"]),
             ),
         )
 
@@ -263,11 +277,7 @@ class IspDashboard(models.AbstractModel):
         Service = self.env["isp.report.collections"]
         Payment = self.env["isp.report.collections.payment"]
         money = Service._prepare_money_by_channel(date_from, date_to)
-        Currency = self.env["res.currency"]
-        entries = sorted(
-            ((Currency.browse(cid), entry) for cid, entry in money.items()),
-            key=lambda item: item[0].name,
-        )
+        entries = self._dashboard_by_currency(money)
         labels = dict(Payment._fields["channel"]._description_selection(self.env))
         tiles = []
         for sequence, channel in enumerate(labels, start=56):
