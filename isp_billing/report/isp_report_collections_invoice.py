@@ -59,9 +59,25 @@ class IspReportCollectionsInvoice(models.Model):
     nb_invoices = fields.Integer(string="Invoices", readonly=True)
     nb_paid_on_time = fields.Integer(string="Paid by due date (count)", readonly=True)
 
+    def _date_paid_join(self):
+        """The SQL join that gives each invoice ``move`` the day it was
+        settled, ``paid.date_paid`` (NULL while it is not): the latest
+        ``max_date`` of the reconciliations of its receivable lines, once it
+        is paid or in payment. Also read by ``isp_payment_risk``."""
+        return """LEFT JOIN LATERAL (
+                    SELECT MAX(apr.max_date) AS date_paid
+                      FROM account_move_line line
+                      JOIN account_partial_reconcile apr
+                        ON apr.debit_move_id = line.id
+                     WHERE line.move_id = move.id
+                       -- its receivable (the lines a payment is matched with)
+                       AND line.display_type = 'payment_term'
+                       AND move.payment_state IN ('paid', 'in_payment')
+              ) paid ON TRUE"""
+
     def _query(self):
         """The SQL of the view (also read by the collections service)."""
-        return """
+        return f"""
             SELECT move.id, move.id AS move_id, move.company_id,
                    move.commercial_partner_id AS partner_id, move.currency_id,
                    move.invoice_date, move.invoice_date_due AS date_due,
@@ -79,16 +95,7 @@ class IspReportCollectionsInvoice(models.Model):
                    CASE WHEN paid.date_paid <= move.invoice_date_due THEN 1 ELSE 0
                    END AS nb_paid_on_time
               FROM account_move move
-              LEFT JOIN LATERAL (
-                    SELECT MAX(apr.max_date) AS date_paid
-                      FROM account_move_line line
-                      JOIN account_partial_reconcile apr
-                        ON apr.debit_move_id = line.id
-                     WHERE line.move_id = move.id
-                       -- its receivable (the lines a payment is matched with)
-                       AND line.display_type = 'payment_term'
-                       AND move.payment_state IN ('paid', 'in_payment')
-              ) paid ON TRUE
+              {self._date_paid_join()}
              WHERE move.move_type = 'out_invoice'
                AND move.state = 'posted'
                AND move.payment_state != 'reversed'

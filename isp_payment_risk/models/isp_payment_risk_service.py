@@ -82,23 +82,16 @@ class IspPaymentRiskService(models.AbstractModel):
             }
             for sid, start, created in cr.fetchall()
         }
+        date_paid = self.env["isp.report.collections.invoice"]._date_paid_join()
         cr.execute(
-            """
+            f"""
             SELECT link.sub, move.id, move.invoice_date, move.invoice_date_due,
                    move.amount_total_signed, paid.date_paid
               FROM (SELECT DISTINCT line.move_id, line.isp_subscription_id AS sub
                       FROM account_move_line line
                      WHERE line.isp_subscription_id IN %s) link
               JOIN account_move move ON move.id = link.move_id
-              LEFT JOIN LATERAL (
-                    SELECT MAX(apr.max_date) AS date_paid
-                      FROM account_move_line line
-                      JOIN account_partial_reconcile apr
-                        ON apr.debit_move_id = line.id
-                     WHERE line.move_id = move.id
-                       AND line.display_type = 'payment_term'
-                       AND move.payment_state IN ('paid', 'in_payment')
-              ) paid ON TRUE
+              {date_paid}
              WHERE move.move_type = 'out_invoice'
                AND move.state = 'posted'
                AND move.payment_state != 'reversed'
