@@ -1,6 +1,7 @@
 from . import res_company
 from . import res_config_settings
 from . import isp_payment_risk_model
+from . import isp_payment_risk_model_part
 from . import isp_payment_risk_service
 from . import isp_payment_risk_mixin
 from . import account_move

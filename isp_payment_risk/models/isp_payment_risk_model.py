@@ -20,6 +20,7 @@ class IspPaymentRiskModel(models.Model):
     version = fields.Integer(required=True, readonly=True)
     state = fields.Selection(
         [
+            ("training", "In training"),
             ("ready", "In use"),
             ("replaced", "Replaced"),
             ("refused", "Not trained"),
@@ -76,8 +77,38 @@ class IspPaymentRiskModel(models.Model):
     report = fields.Json(readonly=True)
     refusal_data = fields.Json(readonly=True)
     refusal = fields.Char(string="Why not trained", compute="_compute_refusal")
-    attachment_id = fields.Many2one("ir.attachment", readonly=True)
+    # The fitted score: a pickle, for administrators only (it is loaded by
+    # the scoring job, never by anyone's browser).
+    scorer_file = fields.Binary(
+        string="Fitted score",
+        attachment=True,
+        readonly=True,
+        groups="base.group_system",
+    )
+    attachment_id = fields.Many2one(
+        "ir.attachment", readonly=True, groups="base.group_system"
+    )
     checksum = fields.Char(readonly=True)
+    # A training in progress (state "training"), resumed by the training job
+    # where it stopped: the phase, the last subscription read (keyset) and
+    # the rows read so far (parts, deleted when the training ends).
+    phase = fields.Selection(
+        [
+            ("extract", "Reading the history"),
+            ("evaluate", "Evaluating"),
+            ("fit", "Fitting"),
+        ],
+        string="Training phase",
+        readonly=True,
+    )
+    resume_after = fields.Integer(string="Last subscription read", readonly=True)
+    subscriptions_read = fields.Integer(string="Subscriptions read", readonly=True)
+    part_ids = fields.One2many(
+        "isp.payment.risk.model.part",
+        "model_id",
+        string="Rows read",
+        groups="base.group_system",
+    )
 
     _sql_constraints = [
         (
@@ -135,9 +166,20 @@ class IspPaymentRiskModel(models.Model):
     @api.model
     def _current(self, company):
         """The company's latest training (in use, or refused): empty when it
-        never trained."""
+        never trained. A training in progress is not one yet."""
         return self.search(
-            [("company_id", "=", company.id)], order="version desc", limit=1
+            [("company_id", "=", company.id), ("state", "!=", "training")],
+            order="version desc",
+            limit=1,
+        )
+
+    @api.model
+    def _in_training(self, company):
+        """The company's training in progress, if any."""
+        return self.search(
+            [("company_id", "=", company.id), ("state", "=", "training")],
+            order="version desc",
+            limit=1,
         )
 
     @api.model
@@ -197,12 +239,18 @@ class IspPaymentRiskModel(models.Model):
 
     @api.model
     def action_train_now(self):
-        """Train the current company's model now, then score with it."""
+        """Train the current company's model now (or finish the training the
+        job has in progress), then score with it."""
         self._check_manager()
         company = self.env.company
         today = fields.Date.context_today(self)
         service = self.env["isp.payment.risk.service"].sudo().with_company(company)
-        model = service._train(company, today)
+        # a training the job has in progress is finished here, not doubled
+        model = self.sudo()._in_training(company) or service._train_start(
+            company, today
+        )
+        while model.state == "training":
+            service._train_step(model)
         service._score(company, today)
         return {
             "type": "ir.actions.act_window",

@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import math
+import time
 from datetime import timedelta
 
 import numpy as np
@@ -16,6 +17,7 @@ import psycopg2
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
+from odoo.tools import config
 
 from ..riskcore import features as F
 from ..riskcore import learn as L
@@ -23,6 +25,7 @@ from ..riskcore import learn as L
 _logger = logging.getLogger(__name__)
 
 BATCH = 2000  # subscriptions read at once
+STEP_INVOICES = 20000  # invoices read by one step of the training job
 WINDOW_MONTHS = 24  # the training data window
 HOLDOUT_DAYS = 91  # the evaluation's hold-out: the last three months
 SEED = 0
@@ -142,53 +145,220 @@ class IspPaymentRiskService(models.AbstractModel):
     # === training === #
 
     @api.model
-    def _training_rows(self, company, as_of):
-        """Features, labels, days to pay, issue dates and subscriptions of the
-        invoices issued in the data window whose outcome is settled on
-        ``as_of``, read by batches of subscriptions."""
-        grace = company.isp_risk_grace_days
+    def _next_subscriptions(self, company, after, invoices):
+        """The company's next subscriptions after id ``after`` (keyset, by id)
+        whose invoices add up to at most ``invoices`` (at least one
+        subscription, however many invoices it has), at most :data:`BATCH`."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT nxt.id,
+                   (SELECT COUNT(DISTINCT l.move_id) FROM account_move_line l
+                     WHERE l.isp_subscription_id = nxt.id)
+              FROM (SELECT id FROM isp_subscription
+                     WHERE company_id = %s AND id > %s
+                     ORDER BY id LIMIT %s) nxt
+             ORDER BY nxt.id
+            """,
+            [company.id, after, BATCH],
+        )
+        picked, total = [], 0
+        for sub_id, count in self.env.cr.fetchall():
+            if picked and total + count > invoices:
+                break
+            picked.append(sub_id)
+            total += count
+        return picked, total
+
+    @api.model
+    def _rows(self, sub_ids, grace, as_of):
+        """The training rows of ``sub_ids`` as of ``as_of`` (features,
+        labels, days to pay, issue dates, subscriptions), the subscriptions
+        in the order of their ids, each one's invoices in date order: the
+        same rows in the same order however the subscriptions are batched."""
         date_from = as_of - relativedelta(months=WINDOW_MONTHS)
         X, y, days, dates, groups = [], [], [], [], []
-        sub_ids = self._subscription_ids(company)
-        for start in range(0, len(sub_ids), BATCH):
-            histories = self._histories(sub_ids[start : start + BATCH])
-            for history in histories.values():
-                for inv, vector, late, d in F.labelled_rows(
-                    history, grace, as_of, date_from
-                ):
-                    X.append(vector)
-                    y.append(late)
-                    days.append(d)
-                    dates.append(inv["date"])
-                    groups.append(history["id"])
-            self.env.invalidate_all()
+        histories = self._histories(sub_ids)
+        for sub_id in sorted(histories):
+            history = histories[sub_id]
+            for inv, vector, late, d in F.labelled_rows(
+                history, grace, as_of, date_from
+            ):
+                X.append(vector)
+                y.append(late)
+                days.append(d)
+                dates.append(inv["date"])
+                groups.append(sub_id)
+        self.env.invalidate_all()
         return (
             L.to_matrix(X),
             np.array(y, dtype=np.int8),
             np.array(days, dtype=float),
             np.array(dates, dtype="datetime64[D]"),
-            np.array(groups),
+            np.array(groups, dtype=np.int64),
         )
 
     @api.model
+    def _concat(self, parts):
+        if not parts:
+            return self._rows([], 0, fields.Date.today())
+        return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+
+    @api.model
+    def _training_rows(self, company, as_of):
+        """Every training row of ``company`` as of ``as_of``, read by steps of
+        :data:`STEP_INVOICES` invoices (not stored: see :meth:`_train_step`)."""
+        grace = company.isp_risk_grace_days
+        parts, after = [], 0
+        while True:
+            sub_ids, __ = self._next_subscriptions(company, after, STEP_INVOICES)
+            if not sub_ids:
+                return self._concat(parts)
+            parts.append(self._rows(sub_ids, grace, as_of))
+            after = sub_ids[-1]
+
+    @api.model
     def _train(self, company, as_of):
-        """Train ``company``'s model on its history as of ``as_of``: a new
+        """Train ``company``'s model on its history as of ``as_of`` in one go
+        (the steps of :meth:`_train_step` one after the other): a new
         version (in use), or a *Not trained* record saying why. Scores
         nothing (see :meth:`_score`)."""
+        model = self._train_start(company, as_of)
+        while model.state == "training":
+            self._train_step(model)
+        return model
+
+    @api.model
+    def _train_start(self, company, as_of):
+        """A new version of ``company``'s model, *In training*, its history
+        as of ``as_of`` and the company's grace days of today."""
         Model = self.env["isp.payment.risk.model"].sudo()
-        X, y, days, dates, groups = self._training_rows(company, as_of)
         version = (
             Model.search(
                 [("company_id", "=", company.id)], order="version desc", limit=1
             ).version
             + 1
         )
+        return Model.create(
+            {
+                "company_id": company.id,
+                "version": version,
+                "state": "training",
+                "phase": "extract",
+                "as_of": as_of,
+                "grace_days": company.isp_risk_grace_days,
+                "resume_after": 0,
+            }
+        )
+
+    @api.model
+    def _train_step(self, model, invoices=None, seconds=None):
+        """One bounded step of the training ``model`` (*In training*), which
+        resumes where the previous step stopped (README, rule 12):
+
+        * ``extract``: the next subscriptions (by id, after the last one
+          read) up to ``invoices`` invoices (:data:`STEP_INVOICES`), read in
+          batches of :data:`BATCH`, until ``seconds`` have passed: their rows
+          are stored as a part; none left: the next phase;
+        * ``evaluate``: the history checked (rule 4) and the evaluation on
+          the hold-out months (rule 5), its figures stored;
+        * ``fit``: the kept score fitted on every row and stored (rules 6,
+          7): the version is *In use*, the parts deleted.
+
+        The work done: subscriptions read, or 1."""
+        model = model.sudo()
+        company = model.company_id
+        invoices = invoices or self._step_invoices()
+        seconds = seconds or self._step_seconds()
+        if model.phase == "extract":
+            started = time.monotonic()
+            read, budget, parts = 0, invoices, []
+            while budget > 0 and time.monotonic() - started < seconds:
+                sub_ids, count = self._next_subscriptions(
+                    company, model.resume_after, budget
+                )
+                if not sub_ids:
+                    break
+                parts.append(self._rows(sub_ids, model.grace_days, model.as_of))
+                model.resume_after = sub_ids[-1]
+                read += len(sub_ids)
+                budget -= max(count, 1)
+            if read:
+                self._store_part(model, self._concat(parts))
+                model.subscriptions_read += read
+                return read
+            model.phase = "evaluate"
+        X, y, days, dates, groups = self._load_parts(model)
+        if model.phase == "evaluate":
+            return self._train_evaluate(model, X, y, days, dates, groups)
+        return self._train_fit(model, X, y, days)
+
+    @api.model
+    def _step_invoices(self):
+        """Invoices read by a step: the system parameter
+        ``isp_payment_risk.train_step_invoices``, :data:`STEP_INVOICES` by
+        default."""
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("isp_payment_risk.train_step_invoices")
+        )
+        try:
+            return max(int(value), 1) if value else STEP_INVOICES
+        except ValueError:
+            return STEP_INVOICES
+
+    @api.model
+    def _step_seconds(self):
+        """A step's time: a twelfth of the cron time limit (Odoo runs up to 10
+        steps in a row within it), at least 5 seconds."""
+        limit = config.get("limit_time_real_cron") or 0
+        if limit <= 0:
+            limit = config.get("limit_time_real") or 120
+        return max(5.0, limit / 12)
+
+    @api.model
+    def _store_part(self, model, arrays):
+        Part = self.env["isp.payment.risk.model.part"]
+        self.env.cr.execute(
+            """
+            INSERT INTO isp_payment_risk_model_part
+                (model_id, sequence, row_count, data, create_uid, write_uid,
+                 create_date, write_date)
+            SELECT %(model)s, COALESCE(MAX(sequence), 0) + 1, %(rows)s, %(data)s,
+                   %(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC'
+              FROM isp_payment_risk_model_part WHERE model_id = %(model)s
+            """,
+            {
+                "model": model.id,
+                "rows": len(arrays[1]),
+                "data": psycopg2.Binary(Part._pack(arrays)),
+                "uid": self.env.uid,
+            },
+        )
+
+    @api.model
+    def _load_parts(self, model):
+        """The rows of ``model``'s parts, in the order they were read."""
+        Part = self.env["isp.payment.risk.model.part"]
+        cr = self.env.cr
+        cr.execute(
+            "SELECT id FROM isp_payment_risk_model_part WHERE model_id = %s"
+            " ORDER BY sequence",
+            [model.id],
+        )
+        parts = []
+        for (part_id,) in cr.fetchall():
+            cr.execute(
+                "SELECT data FROM isp_payment_risk_model_part WHERE id = %s", [part_id]
+            )
+            parts.append(Part._unpack(bytes(cr.fetchone()[0])))
+        return self._concat(parts)
+
+    @api.model
+    def _train_evaluate(self, model, X, y, days, dates, groups):
+        company = model.company_id
         vals = {
-            "company_id": company.id,
-            "version": version,
-            "train_date": fields.Datetime.now(),
-            "as_of": as_of,
-            "grace_days": company.isp_risk_grace_days,
             "invoice_count": len(y),
             "late_share": float(y.mean()) if len(y) else 0.0,
         }
@@ -208,45 +378,67 @@ class IspPaymentRiskService(models.AbstractModel):
                 company.isp_risk_min_months,
             )
         except L.TooShort as refusal:
-            vals.update(
-                state="refused",
-                refusal_data={"code": refusal.code, **refusal.params},
+            model.write(
+                {
+                    **vals,
+                    "state": "refused",
+                    "phase": False,
+                    "train_date": fields.Datetime.now(),
+                    "refusal_data": {"code": refusal.code, **refusal.params},
+                }
             )
-            return Model.create(vals)
-        scorer, report = L.train(X, y, days, dates, groups, SEED, HOLDOUT_DAYS)
-        blob = scorer.dumps()
-        model = Model.create(
+            model.part_ids.unlink()
+            return 1
+        report = L.evaluation(X, y, days, dates, groups, SEED, HOLDOUT_DAYS)
+        model.write(
             {
                 **vals,
-                "state": "ready",
-                "kind": scorer.kind,
+                "phase": "fit",
+                "kind": report["kind"],
                 "holdout_count": report["n_test"],
                 "report": _json_safe(report),
-                "checksum": hashlib.sha256(blob).hexdigest(),
                 **self._headline(report),
+            }
+        )
+        return 1
+
+    @api.model
+    def _train_fit(self, model, X, y, days):
+        scorer = L.fit_kept(model.kind, X, y, days, SEED)
+        blob = scorer.dumps()
+        model.write(
+            {
+                "state": "ready",
+                "phase": False,
+                "train_date": fields.Datetime.now(),
+                "checksum": hashlib.sha256(blob).hexdigest(),
+                "scorer_file": base64.b64encode(blob),
             }
         )
         model.attachment_id = (
             self.env["ir.attachment"]
             .sudo()
-            .create(
-                {
-                    "name": f"payment-risk-{company.id}-v{version}.pickle",
-                    "res_model": model._name,
-                    "res_id": model.id,
-                    "raw": blob,
-                    "mimetype": "application/octet-stream",
-                }
+            .search(
+                [
+                    ("res_model", "=", model._name),
+                    ("res_id", "=", model.id),
+                    ("res_field", "=", "scorer_file"),
+                ],
+                limit=1,
             )
         )
-        Model.search(
+        model.attachment_id.name = (
+            f"payment-risk-{model.company_id.id}-v{model.version}.pickle"
+        )
+        model.part_ids.unlink()
+        model.search(
             [
-                ("company_id", "=", company.id),
+                ("company_id", "=", model.company_id.id),
                 ("state", "=", "ready"),
                 ("id", "!=", model.id),
             ]
         ).state = "replaced"
-        return model
+        return 1
 
     @api.model
     def _headline(self, report):
@@ -428,22 +620,63 @@ class IspPaymentRiskService(models.AbstractModel):
 
     @api.model
     def _cron_train(self, date_ref=None):
-        """*ISP: train the payment-risk model* (weekly): a new version per
-        company, then scores with it."""
+        """*ISP: train the payment-risk model* (weekly), one bounded step per
+        call (README, rule 12): the first company with a training in
+        progress goes on with it; else the first company not trained on
+        that day starts one. Reports its progress to Odoo, which calls the
+        job again at once while some is left; a version that ends triggers
+        the scoring job."""
+        Model = self.env["isp.payment.risk.model"].sudo()
+        done = 0
+        pending = []
         for company in self._companies():
             today = date_ref or fields.Date.context_today(self.with_company(company))
-            model = self.with_company(company)._train(company, today)
-            _logger.info(
-                "Payment risk: company %s, version %s, %s",
-                company.id,
-                model.version,
-                model.state,
-            )
-            self.with_company(company)._score(company, today)
-            if self.env.context.get("ir_cron_progress_id"):
-                self.env.cr.commit()
-        self.env["ir.cron"]._notify_progress(done=1, remaining=0)
+            model = Model._in_training(company)
+            if not model and not Model.search_count(
+                [("company_id", "=", company.id), ("as_of", "=", today)]
+            ):
+                if done:
+                    pending.append((company, None))
+                    continue
+                model = self.with_company(company)._train_start(company, today)
+            if not model:
+                continue
+            if done:
+                pending.append((company, model))
+                continue
+            done = self.with_company(company)._train_step(model)
+            if model.state != "training":
+                _logger.info(
+                    "Payment risk: company %s, version %s, %s",
+                    company.id,
+                    model.version,
+                    model.state,
+                )
+                cron = self.env.ref(
+                    "isp_payment_risk.ir_cron_isp_payment_risk_score",
+                    raise_if_not_found=False,
+                )
+                if cron:
+                    cron._trigger()
+            else:
+                pending.append((company, model))
+        self.env["ir.cron"]._notify_progress(
+            done=done, remaining=sum(self._train_remaining(c, m) for c, m in pending)
+        )
         return True
+
+    @api.model
+    def _train_remaining(self, company, model):
+        """The work left of ``company``'s training ``model`` (a new one when
+        empty), in :meth:`_train_step`'s units: subscriptions to read, and
+        1 for each phase after."""
+        if model and model.phase != "extract":
+            return 1 if model.phase == "fit" else 2
+        self.env.cr.execute(
+            "SELECT COUNT(*) FROM isp_subscription WHERE company_id = %s AND id > %s",
+            [company.id, model.resume_after if model else 0],
+        )
+        return self.env.cr.fetchone()[0] + 2
 
     @api.model
     def _cron_score(self, date_ref=None):

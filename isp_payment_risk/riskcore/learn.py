@@ -341,25 +341,34 @@ def to_matrix(rows):
     return np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES))
 
 
-def train(X, y, days, dates, groups, seed=0, holdout_days=91):
+def evaluation(X, y, days, dates, groups, seed=0, holdout_days=91):
     """Evaluate on the last ``holdout_days`` of issue dates (trained on the
-    earlier ones), then fit the kept scorer on every row: the model when it
-    won (:func:`evaluate`), else the historical late rate. ``(scorer,
-    report)``; the report holds the figures (JSON-able)."""
+    earlier ones): the report (JSON-able), whose ``kind`` is the score to
+    keep: the model when it won (:func:`evaluate`), else the historical late
+    rate."""
     y = np.asarray(y, dtype=np.int8)
     test = time_split(dates, holdout_days)
     ev = evaluate(X[~test], y[~test], days[~test], X[test], y[test], groups[test], seed)
-    kind = "model" if ev["model_wins"] else "baseline_rate"
-    scorer = Scorer(kind, seed).fit(X, y, days)
-    report = {
+    return {
         "figures": ev["figures"],
         "intervals": ev["intervals"],
         "calibration": ev["calibration"],
         "best_baseline": ev["best_baseline"],
         "model_wins": ev["model_wins"],
-        "kind": kind,
+        "kind": "model" if ev["model_wins"] else "baseline_rate",
         "n_train": int((~test).sum()),
         "n_test": int(test.sum()),
         "late_share": float(y.mean()),
     }
-    return scorer, report
+
+
+def fit_kept(kind, X, y, days, seed=0):
+    """The kept score (``kind``, from :func:`evaluation`) fitted on every row."""
+    return Scorer(kind, seed).fit(X, np.asarray(y, dtype=np.int8), days)
+
+
+def train(X, y, days, dates, groups, seed=0, holdout_days=91):
+    """:func:`evaluation`, then :func:`fit_kept` on every row: ``(scorer,
+    report)``."""
+    report = evaluation(X, y, days, dates, groups, seed, holdout_days)
+    return fit_kept(report["kind"], X, y, days, seed), report
