@@ -17,7 +17,7 @@ from datetime import date
 import pytest
 import requests
 
-OUR_ADDONS = ("isp_billing", "isp_radius", "isp_mpesa", "isp_sale")
+OUR_ADDONS = ("isp_billing", "isp_radius", "isp_mpesa", "isp_sale", "isp_payment_risk")
 # Odoo's ORM API that our classes override: its rights are the ACLs and rules,
 # checked by the money-record part below.
 ORM_API = {
@@ -132,6 +132,14 @@ ALLOWED = {
     ),
     # isp_sale's order, lead and task actions: Sales, CRM and Project users
     # only, none of the roles here.
+    **{
+        ("isp.payment.risk.model", method): (
+            {"isp_manager"},
+            "training and scoring the payment risk are ISP managers' "
+            "(isp_payment_risk/README.md: Access)",
+        )
+        for method in ("action_train_now", "action_score_now")
+    },
     ("res.config.settings", "action_isp_radius_reconcile"): (
         {"isp_manager"},
         "an ISP manager may re-sync FreeRADIUS with Odoo (isp_radius/README.md)",
@@ -254,6 +262,25 @@ def sale_records(env, customer, plan, company):
         {"name": "Rights lead", "partner_id": customer.id, "company_id": company.id}
     )
     return {"sale.order": order, "project.task": task, "crm.lead": lead}
+
+
+def risk_records(env, company):
+    """isp_payment_risk's version record: a *Not trained* one of version 0
+    (any real training of the database is a later version)."""
+    if "isp.payment.risk.model" not in env:
+        return {}
+    Model = env["isp.payment.risk.model"]
+    model = Model.search(
+        [("company_id", "=", company.id), ("version", "=", 0)]
+    ) or Model.create(
+        {
+            "company_id": company.id,
+            "version": 0,
+            "state": "refused",
+            "refusal_data": {"code": "invoices", "count": 0, "needed": 500},
+        }
+    )
+    return {"isp.payment.risk.model": model}
 
 
 @pytest.fixture(scope="module")
@@ -387,6 +414,7 @@ def world(odoo_registry, isp_test_db):
                 {"number": "+254700000001", "body": "rights suite", "state": "error"}
             ),
             **sale_records(env, customer, plan, company),
+            **risk_records(env, company),
         }
         cr.commit()
         ids = {model: rec.id for model, rec in records.items()}

@@ -1,6 +1,7 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 STAFF = "isp_billing.group_isp_user,account.group_account_invoice"
 
@@ -62,4 +63,24 @@ class IspPaymentRiskMixin(models.AbstractModel):
                 record.isp_risk_state,
                 record.isp_risk_reason_data,
                 record.isp_risk_model_id,
+            )
+
+    def _isp_risk_check_write(self, vals_list):
+        """The risk columns are the scoring job's (it writes them in SQL):
+        nobody writes them through the ORM, over RPC or otherwise, whatever
+        their rights on the invoice or subscription (README: Access)."""
+        if self.env.su:
+            return
+        risk = {
+            name
+            for name, field in self._fields.items()
+            if name.startswith("isp_risk_") and field.groups == STAFF
+        }
+        written = sorted(set().union(*(risk & set(vals) for vals in vals_list)))
+        if written:
+            raise AccessError(
+                self.env._(
+                    "The payment risk is written by the scoring job only (%(fields)s).",
+                    fields=", ".join(written),
+                )
             )
