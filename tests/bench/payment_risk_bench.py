@@ -17,8 +17,9 @@ Then, timed, with the peak RSS of each part:
 * floor: the plain SQL scan of the same invoices (the extraction's invoice
   statement, by the same batches, rows fetched, no Python features);
 * extraction: ``isp.payment.risk.service._training_rows`` (SQL + features);
-* training: ``_train`` (extraction, evaluation with bootstrap, final fit,
-  stored as an attachment);
+* training: ``_train`` (every step of the training job one after the
+  other: the extraction by steps, each step's rows stored in the database,
+  the evaluation with bootstrap, the final fit, stored as an attachment);
 * scoring: ``_score`` (every open invoice and running subscription).
 
 The issue's targets (#17): training within 10 minutes and 2 GB for 100,000
