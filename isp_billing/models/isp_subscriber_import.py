@@ -17,9 +17,11 @@ from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from markupsafe import escape
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import email_normalize
+from odoo.tools import email_normalize, format_date
 
 _logger = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ GENERIC_COLUMNS = (
 )
 STATES = ("active", "suspended")
 OPENING_JOURNAL_CODE = "OPBAL"
+# Rows of the reconciliation read from the database together.
+RECONCILIATION_CHUNK = 1000
 # A quantity after the add-on's code or name: ``ROUTER*2``.
 ADDON_RE = re.compile(r"^(?P<product>.+?)\s*\*\s*(?P<qty>\d+(?:\.\d+)?)$")
 
@@ -195,50 +199,60 @@ class IspSubscriberImport(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _read_table(self, content, filename):
+    def _iter_table(self, content, filename):
         """The rows of a CSV (UTF-8, comma or semicolon) or XLSX file
-        (first sheet), as dicts keyed by the header in lower case, each with
-        its line number under ``"_line"``.
+        (first sheet), one at a time, as dicts keyed by the header in lower
+        case, each with its line number under ``"_line"``. ``content`` is the
+        file's bytes or its path: a CSV is decoded and parsed row by row
+        (``csv.reader`` over a text stream), an XLSX read in openpyxl's
+        read-only mode, so that no more than one row is held.
 
-        :rtype: list[dict]
+        :rtype: iterator[dict]
         :raise UserError: when the file cannot be read
         """
         if not content:
             raise UserError(self.env._("Choose a file to import."))
         name = (filename or "").lower()
-        if name.endswith(".xlsx"):
-            return self._read_xlsx(content)
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise UserError(
-                self.env._("The file is not a UTF-8 CSV file or an XLSX file.")
-            ) from error
-        first = text.split("\n", 1)[0]
-        delimiter = ";" if first.count(";") > first.count(",") else ","
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        return self._rows_from(reader)
+        unreadable = self.env._("The file is not a UTF-8 CSV file or an XLSX file.")
+        if isinstance(content, bytes | bytearray):
+            binary = io.BytesIO(content)
+        else:
+            binary = open(content, "rb")  # noqa: SIM115 - closed below
+        with binary:
+            if name.endswith(".xlsx"):
+                yield from self._iter_xlsx(binary, unreadable)
+                return
+            text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+            try:
+                first = text.readline()
+                text.seek(0)
+                delimiter = ";" if first.count(";") > first.count(",") else ","
+                yield from self._rows_from(csv.reader(text, delimiter=delimiter))
+            except UnicodeDecodeError as error:
+                raise UserError(unreadable) from error
+            finally:
+                text.detach()
 
     @api.model
-    def _read_xlsx(self, content):
+    def _read_table(self, content, filename):
+        """:meth:`_iter_table` as a list."""
+        return list(self._iter_table(content, filename))
+
+    @api.model
+    def _iter_xlsx(self, binary, unreadable):
         import openpyxl  # noqa: PLC0415 - Odoo's own requirement, read on use
 
         try:
-            book = openpyxl.load_workbook(
-                io.BytesIO(content), read_only=True, data_only=True
-            )
+            book = openpyxl.load_workbook(binary, read_only=True, data_only=True)
         except Exception as error:  # noqa: BLE001 - any unreadable file
-            raise UserError(
-                self.env._("The file is not a UTF-8 CSV file or an XLSX file.")
-            ) from error
+            raise UserError(unreadable) from error
         try:
-            return self._rows_from(book.worksheets[0].iter_rows(values_only=True))
+            yield from self._rows_from(book.worksheets[0].iter_rows(values_only=True))
         finally:
             book.close()
 
     @api.model
     def _rows_from(self, reader):
-        rows = []
         header = None
         for line, cells in enumerate(reader, start=1):
             cells = ["" if cell is None else cell for cell in cells]
@@ -251,32 +265,35 @@ class IspSubscriberImport(models.AbstractModel):
             # checks read them stripped.
             row = {key: cell for key, cell in zip(header, cells, strict=False) if key}
             row["_line"] = line
-            rows.append(row)
+            yield row
         if header is None:
             raise UserError(self.env._("The file is empty."))
-        return rows
 
     @api.model
-    def _read_file(
+    def _iter_file(
         self, mapping, content, filename, recharges=None, recharges_name=None
     ):
         """The file's rows in the generic layout (:meth:`_map_row`), each
-        with its line number. For phpNuxBill, ``content`` is the export of
-        ``tbl_customers`` and ``recharges`` that of ``tbl_user_recharges``:
-        each customer is imported with its active recharge (status ``on``,
-        the latest expiration); a customer without one is listed as a problem.
+        with its line number, as an iterable that reads the file again each
+        time it is iterated (one row held at a time). For phpNuxBill,
+        ``content`` is the export of ``tbl_customers`` and ``recharges`` that
+        of ``tbl_user_recharges``: each customer is imported with its active
+        recharge (status ``on``, the latest expiration; one kept per
+        customer); a customer without one is listed as a problem.
 
-        :rtype: list[dict]
+        :rtype: iterable[dict]
         """
         self._check_import_access()
-        rows = self._read_table(content, filename)
+        if not content:
+            raise UserError(self.env._("Choose a file to import."))
+        active = None
         if mapping == "phpnuxbill":
             if not recharges:
                 raise UserError(
                     self.env._("phpNuxBill: add the export of tbl_user_recharges too.")
                 )
             active = {}
-            for recharge in self._read_table(recharges, recharges_name):
+            for recharge in self._iter_table(recharges, recharges_name):
                 if _text(recharge.get("status")) != "on":
                     continue
                 key = _text(recharge.get("customer_id"))
@@ -284,16 +301,25 @@ class IspSubscriberImport(models.AbstractModel):
                     active[key].get("expiration")
                 ):
                     active[key] = recharge
-            for row in rows:
-                row["recharge"] = active.get(_text(row.get("id")))
-        mapped = []
-        for row in rows:
-            generic = self._map_row(mapping, row)
-            generic["_line"] = row["_line"]
-            if mapping == "phpnuxbill" and not row.get("recharge"):
-                generic["_no_recharge"] = True
-            mapped.append(generic)
-        return mapped
+        return _Rows(self, mapping, content, filename, active)
+
+    @api.model
+    def _read_file(
+        self, mapping, content, filename, recharges=None, recharges_name=None
+    ):
+        """:meth:`_iter_file` as a list.
+
+        :rtype: list[dict]
+        """
+        return list(
+            self._iter_file(
+                mapping,
+                content,
+                filename,
+                recharges=recharges,
+                recharges_name=recharges_name,
+            )
+        )
 
     # ------------------------------------------------------------------
     # The dry run (writes nothing)
@@ -301,12 +327,67 @@ class IspSubscriberImport(models.AbstractModel):
 
     @api.model
     def _prepare_context(self, rows, company, pricelist=None):
-        """What the row checks look up once per file: the plans and
-        products by code and name, the account numbers and customer
-        references already in the database.
+        """What the row checks look up once per file, read in one pass over
+        ``rows`` (:meth:`_collect_keys`: the file's keys, O(distinct keys)):
+        the plans and products by code and name, the account numbers and
+        customer references already in the database, and what the checks
+        across rows need (``ctx["file"]``).
 
         :rtype: dict
         """
+        keys = self._new_keys()
+        for row in rows:
+            self._collect_keys(row, keys)
+        return self._prepare_context_keys(keys, company, pricelist=pricelist)
+
+    @api.model
+    def _new_keys(self):
+        """The empty summary of a file's keys (:meth:`_collect_keys`)."""
+        return {
+            "numbers": {},
+            "refs": set(),
+            "groups": {},
+        }
+
+    @api.model
+    def _collect_keys(self, row, keys):
+        """Add a row of the file (generic layout, not checked) to the
+        summary of its keys: the account numbers (with the first line of
+        each), the customer references, and per customer (its ``group``) its
+        row count, first line, rows without account number, currencies and
+        opening balances. Add-ons extend it (``isp_radius``: the usernames
+        and static IPs with their lines)."""
+        line = row.get("_line")
+        number = _text(row.get("account_number"))
+        ref = _text(row.get("customer_ref"))
+        if number:
+            keys["numbers"].setdefault(number, line)
+        if ref:
+            keys["refs"].add(ref)
+        group = keys["groups"].setdefault(
+            ref or f"line:{line}",
+            {
+                "size": 0,
+                "first": line,
+                "no_number": 0,
+                "currencies": set(),
+                "balances": set(),
+            },
+        )
+        group["size"] += 1
+        if not number:
+            group["no_number"] += 1
+        group["currencies"].add(_text(row.get("currency")).upper())
+        raw = _text(row.get("opening_balance"))
+        if raw:
+            try:
+                group["balances"].add(Decimal(raw.replace(",", "")))
+            except InvalidOperation:
+                pass
+
+    @api.model
+    def _prepare_context_keys(self, keys, company, pricelist=None):
+        """:meth:`_prepare_context` from the file's keys."""
         Product = self.env["product.product"].with_company(company)
         products = Product.search(
             [
@@ -320,7 +401,7 @@ class IspSubscriberImport(models.AbstractModel):
             if product.default_code:
                 by_key[(kind, product.default_code.strip().lower())] |= product
             by_key[(kind, product.name.strip().lower())] |= product
-        numbers = {_text(row.get("account_number")) for row in rows} - {""}
+        numbers = set(keys["numbers"])
         # Every company's (access checked by the caller): a number another
         # company has is a problem, not a database error at import.
         existing = {
@@ -329,7 +410,7 @@ class IspSubscriberImport(models.AbstractModel):
             .sudo()
             .search([("account_number", "in", list(numbers))])
         }
-        refs = {_text(row.get("customer_ref")) for row in rows} - {""}
+        refs = keys["refs"]
         partners = {}
         for partner in (
             self.env["res.partner"]
@@ -357,42 +438,53 @@ class IspSubscriberImport(models.AbstractModel):
                 limit=1,
             ),
             "today": fields.Date.context_today(self),
+            "file": keys,
         }
 
     @api.model
     def _prepare_rows(self, rows, company, pricelist=None):
-        """Check every row and compute what importing it would create.
-        Writes nothing.
-
-        Each result has ``line``, ``values`` (parsed), ``errors`` (reasons),
-        ``status`` (``new``, ``exists``: already imported, nothing changes,
-        ``error``: nothing will be written) and ``group`` (the customer:
-        rows with the same customer reference are one customer).
+        """:meth:`_iter_prepared` as a list.
 
         :rtype: list[dict]
         """
+        return list(self._iter_prepared(rows, company, pricelist=pricelist))
+
+    @api.model
+    def _iter_prepared(self, rows, company, pricelist=None):
+        """Check every row and compute what importing it would create, one
+        row at a time. Writes nothing. ``rows`` (a list, or
+        :meth:`_iter_file`) is read twice: once for the file's keys
+        (:meth:`_prepare_context`), then row by row.
+
+        Each result has ``line``, ``values`` (parsed), ``errors`` (reasons),
+        ``status`` (``new``, ``exists``: already imported, nothing changes,
+        ``error``: nothing will be written), ``group`` (the customer: rows
+        with the same customer reference are one customer) and
+        ``group_size`` (its rows in the file).
+
+        :rtype: iterator[dict]
+        """
         self._check_import_access()
         ctx = self._prepare_context(rows, company, pricelist=pricelist)
-        prepared = []
+        groups = ctx["file"]["groups"]
         for row in rows:
             values, errors = self._prepare_row(row, ctx)
-            prepared.append(
-                {
-                    "line": row.get("_line"),
-                    "values": values,
-                    "errors": errors,
-                    "group": values.get("customer_ref") or f"line:{row.get('_line')}",
-                }
-            )
-        self._prepare_file_checks(prepared, ctx)
-        for item in prepared:
+            group = values.get("customer_ref") or f"line:{row.get('_line')}"
+            item = {
+                "line": row.get("_line"),
+                "values": values,
+                "errors": errors,
+                "group": group,
+                "group_size": groups[group]["size"] if group in groups else 1,
+            }
+            self._prepare_file_checks(item, ctx)
             if item["errors"]:
                 item["status"] = "error"
             elif item["values"].get("_existing"):
                 item["status"] = "exists"
             else:
                 item["status"] = "new"
-        return prepared
+            yield item
 
     @api.model
     def _prepare_row(self, row, ctx):
@@ -650,52 +742,42 @@ class IspSubscriberImport(models.AbstractModel):
         )
 
     @api.model
-    def _prepare_file_checks(self, prepared, ctx):
-        """Checks across rows: an account number twice in the file, two rows
-        of one customer without account numbers, one customer's rows in
-        different currencies or with different opening balances. Add-ons
-        extend it (``isp_radius``: a username twice). Writes nothing."""
+    def _prepare_file_checks(self, item, ctx):
+        """Checks of a row across the file, from the file's keys
+        (``ctx["file"]``, :meth:`_collect_keys`): an account number twice in
+        the file (the later rows), two rows of one customer without account
+        numbers (all its rows but the first), one customer's rows in
+        different currencies or with different opening balances (all its
+        rows). Add-ons extend it (``isp_radius``: a username twice). Writes
+        nothing."""
         _ = self.env._
-        seen_numbers = {}
-        by_group = defaultdict(list)
-        for item in prepared:
-            number = item["values"].get("account_number")
-            if number:
-                if number in seen_numbers:
-                    item["errors"].append(
-                        _(
-                            "account number %(number)s is also on line %(line)s",
-                            number=number,
-                            line=seen_numbers[number],
-                        )
-                    )
-                else:
-                    seen_numbers[number] = item["line"]
-            by_group[item["group"]].append(item)
-        for items in by_group.values():
-            if len(items) < 2:
-                continue
-            if len([i for i in items if not i["values"].get("account_number")]) > 1:
-                for item in items[1:]:
-                    item["errors"].append(
-                        _("several rows of one customer need their account numbers")
-                    )
-            currencies = {i["values"].get("currency") for i in items} - {None}
-            balances = {
-                i["values"]["opening_balance"]
-                for i in items
-                if i["values"].get("opening_balance") is not None
-            }
-            if len(currencies) > 1:
-                for item in items:
-                    item["errors"].append(
-                        _("currency mismatch between the rows of one customer")
-                    )
-            if len(balances) > 1:
-                for item in items:
-                    item["errors"].append(
-                        _("the rows of one customer give different opening balances")
-                    )
+        keys = ctx["file"]
+        number = item["values"].get("account_number")
+        first = keys["numbers"].get(number) if number else None
+        if first is not None and first != item["line"]:
+            item["errors"].append(
+                _(
+                    "account number %(number)s is also on line %(line)s",
+                    number=number,
+                    line=first,
+                )
+            )
+        group = keys["groups"].get(item["group"])
+        if not group or group["size"] < 2:
+            return
+        if group["no_number"] > 1 and item["line"] != group["first"]:
+            item["errors"].append(
+                _("several rows of one customer need their account numbers")
+            )
+        billed_in = ctx["pricelist"].currency_id or ctx["company"].currency_id
+        if len({code or billed_in.name for code in group["currencies"]}) > 1:
+            item["errors"].append(
+                _("currency mismatch between the rows of one customer")
+            )
+        if len(group["balances"]) > 1:
+            item["errors"].append(
+                _("the rows of one customer give different opening balances")
+            )
 
     # ------------------------------------------------------------------
     # Values of what is created (write nothing)
@@ -824,152 +906,332 @@ class IspSubscriberImport(models.AbstractModel):
         batch_size=200,
         limit=None,
     ):
-        """Import the ``new`` rows of :meth:`_prepare_rows`, customer by
-        customer, each in a savepoint (a failure leaves nothing of that
-        customer), ``batch_size`` customers per batch (flushed, the cache
-        emptied, progress logged and reported to the cron runner), at most
-        ``limit`` customers in this call. Rows in ``error`` or ``exists`` are
-        left alone; the rows imported become ``created``.
+        """Import the ``new`` rows of :meth:`_prepare_rows` (a list) or
+        :meth:`_iter_prepared` (a stream), ``batch_size`` customers at a time,
+        at most ``limit`` customers in this call. Each batch is created
+        set-based in one savepoint; when anything in it fails, the savepoint
+        is rolled back and the batch is imported again customer by customer,
+        each in a savepoint of its own, so that a failure leaves nothing of
+        that customer and the others of the batch are imported. After each
+        batch the ORM is flushed, its cache emptied and the progress logged;
+        the progress is reported to the cron runner at the end. Rows in
+        ``error`` or ``exists`` are left alone; the rows imported become
+        ``created``.
 
-        :return: ``{"created": [subscription ids], "failed": {line: reason},
-            "remaining": customers left to import}``
+        :return: ``{"created": [subscription ids], "lines": [their lines],
+            "failed": {line: reason}, "remaining": customers left to import}``
         :rtype: dict
         """
         self._check_import_access()
         date_ref = date_ref or fields.Date.context_today(self)
-        groups = defaultdict(list)
-        for item in prepared:
-            groups[item["group"]].append(item)
-        todo_all = [
-            items
-            for items in groups.values()
-            if any(i["status"] == "new" for i in items)
-        ]
-        todo = todo_all[:limit] if limit else todo_all
-        created, failed = [], {}
+        created, failed, lines = [], {}, []
+        done = remaining = 0
         journal = self.env["account.journal"]
-        for start in range(0, len(todo), batch_size):
-            for items in todo[start : start + batch_size]:
-                if not journal and any(
-                    i["values"].get("opening_balance") for i in items
-                ):
-                    journal = self._get_opening_journal(company)
-                try:
-                    with self.env.cr.savepoint():
-                        created += self._import_customer(
-                            items, company, date_ref, pricelist, journal
-                        ).ids
-                except Exception as error:  # noqa: BLE001 - reported per row
-                    _logger.info("Subscriber import: a customer failed: %s", error)
-                    reason = error.args[0] if error.args else repr(error)
-                    for item in items:
-                        if item["status"] == "new":
-                            failed[item["line"]] = str(reason)
-                            item["status"] = "error"
-                            item["errors"].append(str(reason))
-                else:
-                    for item in items:
-                        if item["status"] == "new":
-                            item["status"] = "created"
+        batch = []
+
+        def run(batch):
+            nonlocal journal
+            if not journal and any(
+                i["values"].get("opening_balance") for items in batch for i in items
+            ):
+                journal = self._get_opening_journal(company)
+            created.extend(
+                self._import_batch(batch, company, date_ref, pricelist, journal, failed)
+            )
+            lines.extend(
+                i["line"] for items in batch for i in items if i["status"] == "created"
+            )
             self.env.flush_all()
             self.env.invalidate_all()
-            done = min(start + batch_size, len(todo))
-            remaining = len(todo_all) - done
-            _logger.info(
-                "Subscriber import: %s of %s customers", done, done + remaining
-            )
-            self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+            _logger.info("Subscriber import: %s customers imported", done)
+
+        for items in self._iter_customers(prepared):
+            if limit and done >= limit:
+                remaining += 1
+                continue
+            batch.append(items)
+            done += 1
+            if len(batch) >= batch_size:
+                run(batch)
+                batch = []
+        if batch:
+            run(batch)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return {
             "created": created,
+            "lines": lines,
             "failed": failed,
-            "remaining": len(todo_all) - len(todo),
+            "remaining": remaining,
         }
 
     @api.model
-    def _import_customer(self, items, company, date_ref, pricelist, journal):
-        """Create one customer's new subscriptions (and the customer when it
-        is new), active from their start date and billed until the file's
-        date, then its opening document. Runs inside the caller's savepoint.
+    def _iter_customers(self, prepared):
+        """The customers of ``prepared`` that have a ``new`` row, each as the
+        list of its rows, once all of its rows are read (a customer's rows may
+        be anywhere in the file: only the rows of customers not complete yet
+        are held)."""
+        sizes = None
+        if isinstance(prepared, list):
+            sizes = defaultdict(int)
+            for item in prepared:
+                sizes[item["group"]] += 1
+        pending = defaultdict(list)
+        for item in prepared:
+            group = item["group"]
+            pending[group].append(item)
+            size = sizes[group] if sizes is not None else item.get("group_size", 1)
+            if len(pending[group]) < size:
+                continue
+            items = pending.pop(group)
+            if any(i["status"] == "new" for i in items):
+                yield items
+        for items in pending.values():  # a stream without its group sizes
+            if any(i["status"] == "new" for i in items):
+                yield items
 
-        :return: the subscriptions created
+    @api.model
+    def _import_batch(self, customers, company, date_ref, pricelist, journal, failed):
+        """Import ``customers`` (lists of rows) set-based in one savepoint;
+        if that fails, customer by customer, each in its own savepoint (the
+        failed ones' rows become ``error``, their reason in ``failed``).
+
+        :return: the ids of the subscriptions created
+        :rtype: list[int]
+        """
+        try:
+            with self.env.cr.savepoint():
+                subs = self._import_customers(
+                    customers, company, date_ref, pricelist, journal
+                )
+        except Exception as error:  # noqa: BLE001 - retried customer by customer
+            if len(customers) == 1:
+                self._import_failed(customers[0], error, failed)
+                return []
+            _logger.info(
+                "Subscriber import: a batch failed (%s), importing it customer "
+                "by customer",
+                error,
+            )
+            self.env.invalidate_all()
+            created = []
+            for items in customers:
+                created += self._import_batch(
+                    [items], company, date_ref, pricelist, journal, failed
+                )
+            return created
+        for items in customers:
+            for item in items:
+                if item["status"] == "new":
+                    item["status"] = "created"
+        return subs.ids
+
+    @api.model
+    def _import_failed(self, items, error, failed):
+        _logger.info("Subscriber import: a customer failed: %s", error)
+        reason = str(error.args[0] if error.args else repr(error))
+        for item in items:
+            if item["status"] == "new":
+                failed[item["line"]] = reason
+                item["status"] = "error"
+                item["errors"].append(reason)
+
+    @api.model
+    def _import_customers(self, customers, company, date_ref, pricelist, journal):
+        """Create the new subscriptions of ``customers`` (each the list of a
+        customer's rows; the customer too when it is new), active from their
+        start date and billed until the file's date, then their opening
+        documents: each model's records created with one ``create`` per
+        batch, the opening documents posted together. Runs inside the
+        caller's savepoint.
+
+        :return: the subscriptions created, in the customers' order
         :rtype: isp.subscription
         """
-        first = items[0]["values"]
-        partner = self.env["res.partner"]
-        if first.get("customer_ref"):
-            partner = (
-                self.env["res.partner"]
-                .with_context(active_test=False)
-                .search(
-                    [
-                        ("ref", "=", first["customer_ref"]),
-                        ("company_id", "in", (company.id, False)),
-                    ],
-                    limit=1,
+        _ = self.env._
+        Partner = self.env["res.partner"]
+        refs = {items[0]["values"].get("customer_ref") for items in customers} - {
+            "",
+            None,
+        }
+        by_ref = {}
+        if refs:
+            for partner in Partner.with_context(active_test=False).search(
+                [("ref", "in", list(refs)), ("company_id", "in", (company.id, False))]
+            ):
+                by_ref.setdefault(partner.ref, partner)
+        partners = []
+        new_partner_vals = []
+        for items in customers:
+            first = items[0]["values"]
+            partner = by_ref.get(first.get("customer_ref")) or Partner
+            existing = partner.isp_subscription_ids
+            for item in items:
+                existing |= item["values"].get("_existing") or existing.browse()
+            if not partner:
+                partner = existing.partner_id[:1]
+            if not partner:
+                new_partner_vals.append(self._prepare_partner_vals(first, company))
+            partners.append(partner)
+        # An ISP manager (checked) creates the customers of the import, even
+        # without Odoo's *Contact Creation* right.
+        new_partners = iter(
+            Partner.sudo()
+            .with_context(tracking_disable=True)
+            .create(new_partner_vals)
+            .sudo(False)
+            if new_partner_vals
+            else ()
+        )
+        partners = [partner or next(new_partners) for partner in partners]
+        # The subscriptions, created as drafts, then activated as of their
+        # start dates.
+        sub_vals, owners, rows = [], [], []
+        for index, (items, partner) in enumerate(zip(customers, partners, strict=True)):
+            for item in items:
+                if item["status"] != "new":
+                    continue
+                sub_vals.append(
+                    self._prepare_subscription_vals(
+                        item["values"], partner, company, pricelist
+                    )
                 )
-            )
-        existing = partner.isp_subscription_ids
-        for item in items:
-            existing |= item["values"].get("_existing") or existing.browse()
-        if not partner:
-            partner = existing.partner_id[:1]
-        if not partner:
-            # An ISP manager (checked) creates the customers of the import,
-            # even without Odoo's *Contact Creation* right.
-            partner = (
-                self.env["res.partner"]
-                .sudo()
-                .create(self._prepare_partner_vals(first, company))
-                .sudo(False)
-            )
-        subs = self.env["isp.subscription"]
+                owners.append(index)
+                rows.append(item["values"])
         Sub = self.env["isp.subscription"].with_context(
             tracking_disable=True, mail_create_nolog=True
         )
-        for item in items:
-            if item["status"] != "new":
-                continue
-            values = item["values"]
-            sub = Sub.create(
-                self._prepare_subscription_vals(values, partner, company, pricelist)
-            )
-            sub._check_ready_to_bill()
-            sub._set_state(
-                "active",
-                "new",
-                self.env._("Imported from the previous system"),
-                date=values["date_start"],
-            )
-            sub.with_context(isp_billing_engine=True).write(
+        subs = Sub.create(sub_vals)
+        invoice_journal = subs[:1]._get_invoice_journal() if subs else False
+        subs.with_context(
+            isp_journal_by_company={company.id: invoice_journal.id}
+            if invoice_journal
+            else {}
+        )._check_ready_to_bill()
+        self._import_set_state(
+            subs,
+            "active",
+            "new",
+            _("Imported from the previous system"),
+            [values["date_start"] for values in rows],
+            extra=[
                 {
                     "billing_anchor_date": values["anchor"],
                     "next_invoice_date": values["billed_until"],
                     "billed_until": values["billed_until"],
                 }
-            )
-            if values["state"] == "suspended":
-                sub.suspension_kind = "manual"
-                sub._set_state(
-                    "suspended",
-                    "suspension",
-                    self.env._("Suspended in the previous system"),
-                    date=date_ref,
-                )
-            subs |= sub
-        balance = next(
-            (
-                i["values"]["opening_balance"]
-                for i in items
-                if i["values"].get("opening_balance") is not None
-            ),
-            None,
+                for values in rows
+            ],
         )
-        if balance and subs and not self._opening_moves(partner, company):
-            vals = self._prepare_opening_move_vals(subs[0], balance, date_ref, journal)
+        suspended = subs.browse(
+            [
+                sub.id
+                for sub, values in zip(subs, rows, strict=True)
+                if values["state"] == "suspended"
+            ]
+        )
+        if suspended:
+            self._import_set_state(
+                suspended,
+                "suspended",
+                "suspension",
+                _("Suspended in the previous system"),
+                [date_ref] * len(suspended),
+                extra=[{"suspension_kind": "manual"}] * len(suspended),
+            )
+        # One opening document per customer, with its first subscription;
+        # none for a customer that already has one (one query per batch).
+        first_sub = {}
+        for sub, owner in zip(subs, owners, strict=True):
+            first_sub.setdefault(owner, sub)
+        with_opening = self._partners_with_opening(Partner.union(*partners), company)
+        move_vals = []
+        for index, items in enumerate(customers):
+            balance = next(
+                (
+                    i["values"]["opening_balance"]
+                    for i in items
+                    if i["values"].get("opening_balance") is not None
+                ),
+                None,
+            )
+            partner = partners[index]
+            if not balance or index not in first_sub or partner.id in with_opening:
+                continue
+            vals = self._prepare_opening_move_vals(
+                first_sub[index], balance, date_ref, journal
+            )
             if vals:
-                move = self.env["account.move"].with_company(company).create(vals)
-                move.action_post()
+                move_vals.append(vals)
+                with_opening.add(partner.id)
+        if move_vals:
+            moves = (
+                self.env["account.move"]
+                .with_company(company)
+                .with_context(tracking_disable=True)
+                .create(move_vals)
+            )
+            moves.action_post()
         return subs
+
+    @api.model
+    def _import_set_state(self, subs, state, event_type, reason, days, extra=None):
+        """What :meth:`isp.subscription._set_state` does, set-based for the
+        import: the state (and ``extra`` values, per subscription) written,
+        one write per distinct set of values; an event each (one create); the
+        chatter note each (one batch); then the ``_isp_state_changed`` hook
+        once."""
+        old_states = {sub.id: sub.state for sub in subs}
+        labels = dict(subs._fields["state"]._description_selection(self.env))
+        by_vals = defaultdict(list)
+        for index, sub in enumerate(subs):
+            vals = {"state": state, "state_reason": reason, "state_date": days[index]}
+            if extra:
+                vals.update(extra[index])
+            by_vals[tuple(sorted(vals.items()))].append(sub.id)
+        Sub = subs.with_context(isp_billing_engine=True)
+        for vals, ids in by_vals.items():
+            Sub.browse(ids).write(dict(vals))
+        self.env["isp.subscription.event"].sudo().create(
+            [
+                {
+                    "subscription_id": sub.id,
+                    "event_type": event_type,
+                    "reason": reason,
+                    "event_date": days[index],
+                    "old_plan_id": False,
+                    "new_plan_id": sub.plan_id.id,
+                    "recurring_monthly": sub.recurring_monthly,
+                }
+                for index, sub in enumerate(subs)
+            ]
+        )
+        subs._message_log_batch(
+            bodies={
+                sub.id: escape(
+                    self.env._(
+                        "%(state)s on %(date)s: %(reason)s",
+                        state=labels[state],
+                        date=format_date(self.env, days[index]),
+                        reason=reason,
+                    )
+                )
+                for index, sub in enumerate(subs)
+            },
+        )
+        subs._isp_state_changed(old_states, reason)
+
+    @api.model
+    def _partners_with_opening(self, partners, company):
+        """The ids of ``partners`` that have a posted opening document in
+        ``company`` (theirs or one of their contacts'), in one query.
+
+        :rtype: set[int]
+        """
+        ids = set(partners.ids)
+        found = set()
+        for move in self._opening_moves(partners, company):
+            found |= _ancestor_ids(move.partner_id) & ids
+        return found
 
     @api.model
     def _opening_moves(self, partners, company):
@@ -1010,10 +1272,36 @@ class IspSubscriberImport(models.AbstractModel):
         :rtype: dict
         """
         self._check_import_access()
+        totals = {}
+        groups_seen = set()
+        chunk = []
+        for item in prepared:
+            chunk.append(item)
+            if len(chunk) >= RECONCILIATION_CHUNK:
+                self._reconcile_chunk(chunk, company, totals, groups_seen)
+                chunk = []
+        if chunk:
+            self._reconcile_chunk(chunk, company, totals, groups_seen)
+        for currency, figures in totals.items():
+            for key in (
+                "price_file",
+                "price_odoo",
+                "mrr_odoo",
+                "balance_file",
+                "balance_odoo",
+            ):
+                figures[key] = currency.round(figures[key])
+        return {currency.name: figures for currency, figures in totals.items()}
+
+    @api.model
+    def _reconcile_chunk(self, chunk, company, totals, groups_seen):
+        """Add ``chunk`` (rows of :meth:`_prepare_rows`) to the
+        reconciliation's ``totals``: the subscriptions, customers and opening
+        documents of the chunk read with one query each."""
         Sub = self.env["isp.subscription"]
         numbers = [
             i["values"]["account_number"]
-            for i in prepared
+            for i in chunk
             if i["values"].get("account_number")
         ]
         by_number = {
@@ -1022,22 +1310,21 @@ class IspSubscriberImport(models.AbstractModel):
                 [("account_number", "in", numbers), ("company_id", "=", company.id)]
             )
         }
-        refs = {i["values"]["customer_ref"] for i in prepared} - {"", None}
-        partners = {
-            p.ref: p
-            for p in self.env["res.partner"]
+        refs = {i["values"]["customer_ref"] for i in chunk} - {"", None}
+        partners = {}
+        for partner in (
+            self.env["res.partner"]
             .with_context(active_test=False)
             .search(
                 [("ref", "in", list(refs)), ("company_id", "in", (company.id, False))]
             )
-        }
-        totals = {}
-        groups_seen = set()
-        for item in prepared:
+        ):
+            partners[partner.ref] = partner
+        owners = []
+        for item in chunk:
             values = item["values"]
-            currency = values.get("currency") or company.currency_id
             figures = totals.setdefault(
-                currency,
+                values.get("currency") or company.currency_id,
                 {
                     "rows": 0,
                     "problems": 0,
@@ -1051,6 +1338,7 @@ class IspSubscriberImport(models.AbstractModel):
                     "differences": [],
                 },
             )
+            currency = values.get("currency") or company.currency_id
             figures["rows"] += 1
             if item["status"] == "error":
                 figures["problems"] += 1
@@ -1078,19 +1366,31 @@ class IspSubscriberImport(models.AbstractModel):
             if values.get("opening_balance") is not None:
                 figures["balance_file"] += float(values["opening_balance"])
             owner = partner or (sub.partner_id if sub else None)
-            for move in self._opening_moves(owner, company) if owner else ():
+            if owner:
+                owners.append((owner, figures))
+        if not owners:
+            return
+        # The opening documents of the chunk's customers (theirs or their
+        # contacts'), in one query.
+        moves_of = defaultdict(list)
+        all_owners = self.env["res.partner"].union(*(o for o, __ in owners))
+        for move in self._opening_moves(all_owners, company):
+            for pid in _ancestor_ids(move.partner_id) & set(all_owners.ids):
+                moves_of[pid].append(move)
+        for owner, figures in owners:
+            for move in moves_of.get(owner.id, ()):
                 sign = 1 if move.move_type == "out_invoice" else -1
                 figures["balance_odoo"] += sign * move.amount_total
-        for currency, figures in totals.items():
-            for key in (
-                "price_file",
-                "price_odoo",
-                "mrr_odoo",
-                "balance_file",
-                "balance_odoo",
-            ):
-                figures[key] = currency.round(figures[key])
-        return {currency.name: figures for currency, figures in totals.items()}
+
+
+def _ancestor_ids(partner):
+    """The ids of ``partner`` and of its parents (``child_of`` read
+    backwards)."""
+    ids = set()
+    while partner and partner.id not in ids:
+        ids.add(partner.id)
+        partner = partner.parent_id
+    return ids
 
 
 def _text(value):
@@ -1126,3 +1426,27 @@ def _negate(value):
     if not text:
         return ""
     return text[1:] if text.startswith("-") else f"-{text}"
+
+
+class _Rows:
+    """The rows of an import file in the generic layout, read anew (and
+    streamed) each time they are iterated: the checks read the file twice,
+    once for its keys, once row by row."""
+
+    def __init__(self, service, mapping, content, filename, active):
+        self.service = service
+        self.mapping = mapping
+        self.content = content
+        self.filename = filename
+        self.active = active
+
+    def __iter__(self):
+        service, mapping = self.service, self.mapping
+        for row in service._iter_table(self.content, self.filename):
+            if mapping == "phpnuxbill":
+                row["recharge"] = self.active.get(_text(row.get("id")))
+            generic = service._map_row(mapping, row)
+            generic["_line"] = row["_line"]
+            if mapping == "phpnuxbill" and not row.get("recharge"):
+                generic["_no_recharge"] = True
+            yield generic

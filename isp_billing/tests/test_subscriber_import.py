@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 from freezegun import freeze_time
 
+from odoo import sql_db
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
@@ -204,7 +205,9 @@ class TestSubscriberImportRun(SubscriberImportCommon):
         before = self._footprint()
         prepared, result = self._import(content)
         self.assertEqual([item["status"] for item in prepared], ["exists"] * 3)
-        self.assertEqual(result, {"created": [], "failed": {}, "remaining": 0})
+        self.assertEqual(
+            result, {"created": [], "lines": [], "failed": {}, "remaining": 0}
+        )
         self.assertEqual(self._footprint(), before)
 
     def test_billed_until_respected_by_the_next_billing_run(self):
@@ -343,6 +346,126 @@ class TestSubscriberImportRun(SubscriberImportCommon):
         )
         # Only the fine customer's opening invoice.
         self.assertEqual(self.env["account.move"].search_count([]), moves_before + 1)
+
+    @mute_logger("odoo.sql_db")
+    def test_batch_with_a_failing_customer_imports_the_others_whole(self):
+        """One batch (the default 200 customers) holds good customers and one
+        whose second row fails at write time (its account number was given to
+        another subscription after the dry run): the batch is rolled back and
+        imported again customer by customer, so the failed customer leaves
+        nothing and every other one is imported whole (partner,
+        subscriptions active or suspended, events, chatter notes, opening
+        document posted), as a batch without the failing customer would."""
+        content = csv_file(
+            "IMP601,C601,Owes,,,,,HOME10,,2026-01-10,2026-02-01,2026-12-01,,,,1000",
+            "IMP602,C602,Doomed,,,,,HOME10,,2026-01-10,,2026-12-01,,,,500",
+            "IMP603,C602,Doomed,,,,,BIZ50,,2026-01-10,,2026-12-01,,,,500",
+            "IMP604,C604,Credit,,,,,HOME10,,2026-03-05,,2026-11-05,suspended,,,-250",
+            "IMP605,C605,Square,,,,,BIZ50,,2026-01-10,,2026-12-01,,,,0",
+        )
+        prepared = self._prepare(content)
+        self.assertEqual({item["status"] for item in prepared}, {"new"})
+        taken = self._create_subscription(
+            self.plan_home, self.d("2026-01-10"), account_number="IMP603"
+        )
+        before = self._footprint()
+        with freeze_time("2026-11-10 09:00:00"):
+            result = self.service._import_prepared(
+                prepared, self.company, date_ref=self.d("2026-11-10")
+            )
+        self.assertEqual(sorted(result["failed"]), [3, 4])
+        self.assertRegex(result["failed"][4], "isp_subscription_account_number_unique")
+        self.assertEqual(
+            [item["status"] for item in prepared],
+            ["created", "error", "error", "created", "created"],
+        )
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Doomed")]))
+        self.assertFalse(self._sub("IMP602"))
+        self.assertEqual(self._sub("IMP603"), taken)
+        subs = self.env["isp.subscription"].browse(result["created"])
+        self.assertEqual(subs.mapped("account_number"), ["IMP601", "IMP604", "IMP605"])
+        self.assertEqual(subs.mapped("state"), ["active", "suspended", "active"])
+        self.assertEqual(
+            subs.mapped("billed_until"),
+            [self.d("2026-12-01"), self.d("2026-11-05"), self.d("2026-12-01")],
+        )
+        self.assertEqual(subs[0].billing_anchor_date, self.d("2026-02-01"))
+        self.assertEqual(subs[1].suspension_kind, "manual")
+        self.assertEqual(subs[1].state_date, self.d("2026-11-10"))
+        self.assertEqual(subs[2].next_invoice_date, self.d("2026-12-01"))
+        events = (
+            self.env["isp.subscription.event"]
+            .sudo()
+            .search([("subscription_id", "in", subs.ids)])
+            .sorted(lambda e: (e.subscription_id.account_number, e.event_date))
+        )
+        self.assertEqual(
+            [
+                (e.subscription_id.account_number, e.event_type, e.event_date)
+                for e in events
+            ],
+            [
+                ("IMP601", "new", self.d("2026-01-10")),
+                ("IMP604", "new", self.d("2026-03-05")),
+                ("IMP604", "suspension", self.d("2026-11-10")),
+                ("IMP605", "new", self.d("2026-01-10")),
+            ],
+        )
+        # 2,999 a month for HOME10, 9,999 for BIZ50.
+        self.assertEqual(events.mapped("recurring_monthly"), [2999, 2999, 2999, 9999])
+        notes = subs[1].message_ids.filtered(
+            lambda m: "Suspended in the previous system" in m.body
+        )
+        self.assertEqual(len(notes), 1)
+        self.assertIn(
+            "Imported from the previous system",
+            "".join(subs[0].message_ids.mapped("body")),
+        )
+        journal = self.service._get_opening_journal(self.company, create=False)
+        moves = self.env["account.move"].search([("journal_id", "=", journal.id)])
+        self.assertEqual(
+            sorted(
+                (m.partner_id.name, m.move_type, m.state, m.amount_total) for m in moves
+            ),
+            [
+                ("Credit", "out_refund", "posted", 250.0),
+                ("Owes", "out_invoice", "posted", 1000.0),
+            ],
+        )
+        after = self._footprint()
+        # 3 partners, 3 subscriptions, 3 lines, 4 events, 2 documents, the
+        # journal and its account: nothing of Doomed.
+        self.assertEqual(
+            tuple(a - b for a, b in zip(after, before, strict=True)),
+            (3, 3, 3, 4, 2, 1, 1),
+        )
+
+    def test_import_queries_are_per_batch(self):
+        """The import is set-based: 30 more customers in the same batch cost
+        a few queries each (the opening documents' numbering), not the dozens
+        a customer-by-customer import takes."""
+
+        def queries(first, count):
+            content = csv_file(
+                *(
+                    f"IMQ{n:03d},CQ{n:03d},Query {n},0712{n:06d},q{n}@example.com,"
+                    f",,HOME10,ROUTER,2026-01-10,,2026-12-01,"
+                    f"{'suspended' if n % 2 else ''},,,{100 if n % 3 else ''}"
+                    for n in range(first, first + count)
+                )
+            )
+            prepared = self._prepare(content)
+            start = sql_db.sql_counter
+            self.service._import_prepared(
+                prepared, self.company, date_ref=self.d("2026-11-10")
+            )
+            self.env.flush_all()
+            return sql_db.sql_counter - start
+
+        queries(900, 2)  # the opening journal made, caches warm
+        small = queries(100, 5)
+        large = queries(200, 35)
+        self.assertLess((large - small) / 30, 25)
 
     def test_import_continues_in_batches_in_the_background(self):
         """The wizard imports the first batch of customers, then the

@@ -7,8 +7,11 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import format_amount
 
-# Customers imported per request or per call of the scheduled action.
+# Customers imported per batch, and per request.
 IMPORT_BATCH = 200
+# Customers imported per call of the scheduled action (10 batches): each call
+# reads and checks the whole file again, so fewer, longer calls.
+CRON_IMPORT_LIMIT = 2000
 
 
 class IspSubscriberImportWizard(models.TransientModel):
@@ -93,37 +96,73 @@ class IspSubscriberImportWizard(models.TransientModel):
             "target": "new",
         }
 
-    def _prepare(self):
-        """Read the file and check every row (writes nothing)."""
+    def _prepare(self, failed=None, created=None, failed_now=()):
+        """Read the file and check every row (writes nothing), streamed: the
+        rows one at a time. The ``new`` rows of the lines of ``failed`` (line
+        -> reason) and every row of ``failed_now`` (failed in this call) are
+        problems, those of ``created`` *imported now*."""
         self.ensure_one()
         service = self.env["isp.subscriber.import"].with_company(self.company_id)
         service._check_import_access()
-        rows = service._read_file(
+        rows = service._iter_file(
             self.mapping,
             base64.b64decode(self.file or b""),
             self.filename,
             recharges=base64.b64decode(self.recharge_file or b""),
             recharges_name=self.recharge_filename,
         )
-        return service, service._prepare_rows(
-            rows, self.company_id, pricelist=self.pricelist_id
-        )
+        failed, created = failed or {}, created or set()
+
+        def prepared():
+            for item in service._iter_prepared(
+                rows, self.company_id, pricelist=self.pricelist_id
+            ):
+                if item["line"] in created:
+                    item["status"] = "created"
+                elif item["line"] in failed and (
+                    item["status"] == "new" or item["line"] in failed_now
+                ):
+                    item["status"] = "error"
+                    item["errors"].append(failed[item["line"]])
+                yield item
+
+        return service, prepared()
 
     def _show(self, service, prepared, state, created=0, remaining=0):
-        statuses = [item["status"] for item in prepared]
+        """The counts, the problems and the reconciliation of ``prepared``
+        (read once, as it streams: only the rows with a problem are kept)."""
+        counts = {"new": 0, "exists": 0, "error": 0, "created": 0}
+        problems = []
+
+        def counted():
+            for item in prepared:
+                counts[item["status"]] += 1
+                if item["status"] == "error":
+                    problems.append(
+                        {
+                            "line": item["line"],
+                            "values": {
+                                "account_number": item["values"].get("account_number"),
+                                "name": item["values"].get("name"),
+                            },
+                            "errors": item["errors"],
+                            "status": "error",
+                        }
+                    )
+                yield item
+
+        reconciliation = service._prepare_reconciliation(counted(), self.company_id)
         self.write(
             {
                 "state": state,
-                "row_count": len(prepared),
-                "new_count": statuses.count("new"),
-                "exists_count": statuses.count("exists"),
-                "problem_count": statuses.count("error"),
+                "row_count": sum(counts.values()),
+                "new_count": counts["new"],
+                "exists_count": counts["exists"],
+                "problem_count": counts["error"],
                 "created_count": created,
                 "remaining_count": remaining,
-                "problems_html": self._problems_html(prepared),
-                "reconciliation_html": self._reconciliation_html(
-                    service._prepare_reconciliation(prepared, self.company_id)
-                ),
+                "problems_html": self._problems_html(problems),
+                "reconciliation_html": self._reconciliation_html(reconciliation),
             }
         )
         return self._reopen()
@@ -156,14 +195,10 @@ class IspSubscriberImportWizard(models.TransientModel):
         prepares the file again: those already imported are *already
         imported*; rows that failed in an earlier batch are not retried)."""
         self.ensure_one()
-        service, prepared = self._prepare()
         failed = {
             int(line): reason for line, reason in (self.failed_lines or {}).items()
         }
-        for item in prepared:
-            if item["status"] == "new" and item["line"] in failed:
-                item["status"] = "error"
-                item["errors"].append(failed[item["line"]])
+        service, prepared = self._prepare(failed=failed)
         batch = self.env.context.get("isp_import_batch_size") or IMPORT_BATCH
         result = service._import_prepared(
             prepared,
@@ -171,10 +206,14 @@ class IspSubscriberImportWizard(models.TransientModel):
             date_ref=self.date_ref,
             pricelist=self.pricelist_id,
             batch_size=batch,
-            limit=batch,
+            limit=self.env.context.get("isp_import_limit") or batch,
         )
         failed.update(result["failed"])
         self.failed_lines = {str(line): reason for line, reason in failed.items()}
+        # The file read again for the counts and the reconciliation.
+        service, prepared = self._prepare(
+            failed=failed, created=set(result["lines"]), failed_now=result["failed"]
+        )
         return self._show(
             service,
             prepared,
@@ -193,7 +232,7 @@ class IspSubscriberImportWizard(models.TransientModel):
             return
         wizard.with_user(wizard.create_uid).with_company(
             wizard.company_id
-        )._import_batch()
+        ).with_context(isp_import_limit=CRON_IMPORT_LIMIT)._import_batch()
         if self.sudo().search_count([("state", "=", "running")], limit=1):
             self.env.ref("isp_billing.ir_cron_isp_subscriber_import")._trigger()
 

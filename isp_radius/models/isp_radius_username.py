@@ -1,6 +1,7 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class IspRadiusUsername(models.Model):
@@ -45,17 +46,31 @@ class IspRadiusUsername(models.Model):
         if not rows:
             return
         self.flush_model()
-        for row in rows:
+        # One statement for all of them (the last subscription of a username
+        # wins, as one statement may not update a row twice).
+        rows = list({(row[0], row[1]): row for row in rows}.values())
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start : start + 1000]
+            values = SQL(", ").join(
+                SQL(
+                    "(%s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC', "
+                    "now() AT TIME ZONE 'UTC')",
+                    *row,
+                    row[3],
+                )
+                for row in chunk
+            )
             self.env.cr.execute(
-                """INSERT INTO isp_radius_username (
-                       username, company_id, subscription_id, create_uid,
-                       write_uid, create_date, write_date)
-                   VALUES (%s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC',
-                           now() AT TIME ZONE 'UTC')
-                   ON CONFLICT (username, company_id) DO UPDATE
-                      SET subscription_id = EXCLUDED.subscription_id,
-                          write_uid = EXCLUDED.write_uid,
-                          write_date = EXCLUDED.write_date""",
-                [*row, row[3]],
+                SQL(
+                    """INSERT INTO isp_radius_username (
+                           username, company_id, subscription_id, create_uid,
+                           write_uid, create_date, write_date)
+                       VALUES %s
+                       ON CONFLICT (username, company_id) DO UPDATE
+                          SET subscription_id = EXCLUDED.subscription_id,
+                              write_uid = EXCLUDED.write_uid,
+                              write_date = EXCLUDED.write_date""",
+                    values,
+                )
             )
         self.invalidate_model()

@@ -68,11 +68,29 @@ class IspSubscriberImport(models.AbstractModel):
         return row
 
     @api.model
-    def _prepare_context(self, rows, company, pricelist=None):
-        ctx = super()._prepare_context(rows, company, pricelist=pricelist)
+    def _new_keys(self):
+        return {
+            **super()._new_keys(),
+            "radius_username": defaultdict(list),
+            "static_ip": defaultdict(list),
+        }
+
+    @api.model
+    def _collect_keys(self, row, keys):
+        """Override of `isp_billing`: the usernames and static IPs of the
+        file, each with its lines."""
+        super()._collect_keys(row, keys)
+        for column in ("radius_username", "static_ip"):
+            value = _cell(row.get(column))
+            if value:
+                keys[column][value].append(row.get("_line"))
+
+    @api.model
+    def _prepare_context_keys(self, keys, company, pricelist=None):
+        ctx = super()._prepare_context_keys(keys, company, pricelist=pricelist)
         Sub = self.env["isp.subscription"].with_context(active_test=False)
-        usernames = {_cell(row.get("radius_username")) for row in rows} - {""}
-        ips = {_cell(row.get("static_ip")) for row in rows} - {""}
+        usernames = set(keys["radius_username"])
+        ips = set(keys["static_ip"])
         ctx["radius_usernames"] = {
             sub.radius_username: sub
             for sub in Sub.search([("radius_username", "in", list(usernames))])
@@ -155,10 +173,10 @@ class IspSubscriberImport(models.AbstractModel):
         return values, errors
 
     @api.model
-    def _prepare_file_checks(self, prepared, ctx):
+    def _prepare_file_checks(self, item, ctx):
         """Override of `isp_billing`: a username or a static IP twice in the
-        file."""
-        super()._prepare_file_checks(prepared, ctx)
+        file (every row that has it)."""
+        super()._prepare_file_checks(item, ctx)
         _ = self.env._
         for key, message in (
             (
@@ -178,15 +196,12 @@ class IspSubscriberImport(models.AbstractModel):
                 ),
             ),
         ):
-            lines = defaultdict(list)
-            for item in prepared:
-                if item["values"].get(key):
-                    lines[item["values"][key]].append(item)
-            for value, items in lines.items():
-                if len(items) > 1:
-                    text = ", ".join(str(item["line"]) for item in items)
-                    for item in items:
-                        item["errors"].append(message(value, text))
+            value = item["values"].get(key)
+            lines = ctx["file"][key].get(value) if value else None
+            if lines and len(lines) > 1:
+                item["errors"].append(
+                    message(value, ", ".join(str(line) for line in lines))
+                )
 
     @api.model
     def _prepare_subscription_vals(self, values, partner, company, pricelist=None):
