@@ -15,6 +15,7 @@ from . import isp_subscription_subscriber_texts
 from . import isp_billing_run
 from . import isp_subscription_line
 from . import isp_subscription_event
+from . import isp_mrr_ledger
 from . import isp_subscription_event_promise
 from . import isp_subscription_period
 from . import account_move

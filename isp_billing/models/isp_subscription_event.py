@@ -133,7 +133,10 @@ class IspSubscriptionEvent(models.Model):
             vals.setdefault("recurring_monthly", 0.0)
             vals["customer_id"] = sub.partner_id.commercial_partner_id.id
             expanded += self._prepare_movements(sub, vals)
-        return super().create(expanded)
+        events = super().create(expanded)
+        # the stored MRR ledger follows the log in the same transaction
+        self.env["isp.mrr.ledger"]._refresh(events.subscription_id.ids)
+        return events
 
     def _prepare_movements(self, sub, vals):
         """The event values ``vals`` completed with the MRR movement, preceded by

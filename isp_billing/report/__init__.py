@@ -6,3 +6,4 @@ from . import isp_report_collections_invoice
 from . import isp_report_collections_payment
 from . import isp_report_mrr
 from . import isp_report_subscriber
+from . import isp_report_mrr_month

@@ -2,15 +2,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models, tools
 
-MOVEMENTS = (
-    "new",
-    "expansion",
-    "contraction",
-    "churn",
-    "reactivation",
-    "transfer_in",
-    "transfer_out",
-)
+from ..models.isp_mrr_ledger import MOVEMENTS, movement_columns
+from ..models.isp_mrr_ledger import TABLE as LEDGER
+
+# what isp.report.mrr.month has: the report's grouped sums are read there
+GROUP_KEYS = ("month", "company_id", "currency_id", "company_currency_id")
 
 
 class IspReportMrr(models.Model):
@@ -22,7 +18,9 @@ class IspReportMrr(models.Model):
     churn + transfer in - transfer out = MRR at end.
 
     The MRR of a month is the sum of the movements dated before it (the event
-    log is a ledger: a back-dated event counts in its own month)."""
+    log is a ledger: a back-dated event counts in its own month). The rows
+    are read from the stored MRR ledger (``isp.mrr.ledger``), kept from the
+    event log as events are written."""
 
     _name = "isp.report.mrr"
     _description = "ISP MRR and movements by month"
@@ -30,16 +28,8 @@ class IspReportMrr(models.Model):
     _order = "month desc, subscription_id"
     # flushed before the view is read
     _depends = {
-        "isp.subscription.event": [
-            "subscription_id",
-            "currency_id",
-            "event_date",
-            "new_plan_id",
-            "mrr_movement",
-            "mrr_change",
-            "mrr_change_company",
-        ],
-        "isp.subscription": ["company_id", "partner_id"],
+        "isp.subscription.event": ["event_date"],
+        "isp.subscription": ["partner_id"],
         "res.partner": ["commercial_partner_id"],
     }
 
@@ -109,92 +99,133 @@ class IspReportMrr(models.Model):
         readonly=True,
     )
 
-    def _movement_columns(self, suffix, amount):
-        return ",\n".join(
-            f"sum({'-' if kind in ('contraction', 'churn', 'transfer_out') else ''}"
-            f"{amount}) FILTER (WHERE e.mrr_movement = '{kind}') AS {kind}{suffix}"
-            for kind in MOVEMENTS
-        )
-
     def _query(self):
-        sums = ",\n".join(
-            f"COALESCE(mv.{kind}, 0) AS {kind}_mrr, "
-            f"COALESCE(mv.{kind}_company, 0) AS {kind}_mrr_company"
-            for kind in MOVEMENTS
-        )
+        """The ledger's rows (``isp.mrr.ledger``), and for each subscription
+        whose MRR is not zero after its last row (its *tail*), that row carried
+        on, with no movement, over the months that follow up to the horizon:
+        the current month, or the month of the log's last event if later."""
+        columns = movement_columns()
+        carried = ",\n".join(f"0::numeric AS {name}" for name in columns)
+        rows = ",\n".join(f"l.{name}" for name in columns)
         return f"""
-            WITH mv AS (
-                -- per subscription, currency and month: its movements and the
-                -- plan after its last event of the month
-                SELECT e.subscription_id, e.currency_id,
-                       date_trunc('month', e.event_date)::date AS month,
-                       (array_agg(e.new_plan_id ORDER BY e.event_date DESC, e.id DESC)
-                           FILTER (WHERE e.new_plan_id IS NOT NULL))[1] AS plan_id,
-                       bool_or(e.mrr_movement IS NOT NULL) AS moved,
-                       COALESCE(sum(e.mrr_change), 0) AS net,
-                       COALESCE(sum(e.mrr_change_company), 0) AS net_company,
-                       {self._movement_columns("", "e.mrr_change")},
-                       {self._movement_columns("_company", "e.mrr_change_company")}
-                  FROM isp_subscription_event e
-              GROUP BY 1, 2, 3
+            WITH horizon AS (
+                SELECT greatest(
+                           date_trunc('month', now())::date,
+                           (SELECT date_trunc('month', max(event_date))::date
+                              FROM isp_subscription_event)
+                       ) AS last_month
             ),
-            horizon AS (
-                -- the current month, or the last month of the log if later
-                SELECT greatest(date_trunc('month', now())::date, max(month))
-                           AS last_month
-                  FROM mv
+            months AS (
+                SELECT m::date AS month
+                  FROM horizon h,
+                       generate_series(
+                           (SELECT min(month) FROM {LEDGER}),
+                           h.last_month, '1 month') m
             ),
-            span AS (
-                -- months to show: to the horizon while it has MRR, else to its
-                -- last movement
-                SELECT subscription_id, currency_id, min(month) AS first_month,
-                       CASE WHEN sum(net) = 0 THEN max(month)
-                            ELSE (SELECT last_month FROM horizon)
-                       END AS last_month
-                  FROM mv
-                 WHERE moved
-              GROUP BY 1, 2
-            ),
-            ledger AS (
-                SELECT s.subscription_id, s.currency_id, m::date AS month,
-                       mv.plan_id AS month_plan_id,
-                       count(mv.plan_id) OVER sub_months AS plan_group,
-                       COALESCE(mv.net, 0) AS net,
-                       COALESCE(mv.net_company, 0) AS net_company,
-                       sum(COALESCE(mv.net, 0)) OVER sub_months AS mrr_end,
-                       sum(COALESCE(mv.net_company, 0)) OVER sub_months
-                           AS mrr_end_company,
-                       {sums}
-                  FROM span s
-            CROSS JOIN generate_series(s.first_month, s.last_month, '1 month') m
-             LEFT JOIN mv ON mv.subscription_id = s.subscription_id
-                         AND mv.currency_id = s.currency_id AND mv.month = m::date
-                WINDOW sub_months AS (
-                    PARTITION BY s.subscription_id, s.currency_id ORDER BY m)
+            rows AS (
+                SELECT l.subscription_id, l.currency_id, l.month, l.company_id,
+                       l.plan_id, l.net, l.net_company, l.mrr_end,
+                       l.mrr_end_company, {rows}
+                  FROM {LEDGER} l
+                 UNION ALL
+                SELECT t.subscription_id, t.currency_id, m.month, t.company_id,
+                       t.plan_id, 0::numeric, 0::numeric, t.mrr_end,
+                       t.mrr_end_company, {carried}
+                  FROM months m
+                  JOIN {LEDGER} t ON t.tail AND t.month < m.month
             )
-            SELECT row_number() OVER (ORDER BY l.month, l.subscription_id,
-                                      l.currency_id) AS id,
+            SELECT (l.subscription_id::bigint * 10000000
+                    + l.currency_id * 10000
+                    + (extract(year FROM l.month)::int - 1900) * 12
+                    + extract(month FROM l.month)::int)::bigint AS id,
                    l.month, l.subscription_id, l.currency_id,
-                   sub.company_id, company.currency_id AS company_currency_id,
+                   l.company_id, company.currency_id AS company_currency_id,
                    COALESCE(p.commercial_partner_id, p.id) AS customer_id,
-                   max(l.month_plan_id) OVER (
-                       PARTITION BY l.subscription_id, l.currency_id, l.plan_group
-                   ) AS plan_id,
+                   l.plan_id,
                    l.mrr_end - l.net AS mrr_start, l.mrr_end,
                    l.mrr_end_company - l.net_company AS mrr_start_company,
                    l.mrr_end_company,
                    {", ".join(f"l.{k}_mrr, l.{k}_mrr_company" for k in MOVEMENTS)}
-              FROM ledger l
-              JOIN isp_subscription sub ON sub.id = l.subscription_id
-              JOIN res_company company ON company.id = sub.company_id
-              JOIN res_partner p ON p.id = sub.partner_id
+              FROM rows l
+         LEFT JOIN res_company company ON company.id = l.company_id
+         LEFT JOIN isp_subscription sub ON sub.id = l.subscription_id
+         LEFT JOIN res_partner p ON p.id = sub.partner_id
         """
 
     def init(self):
+        # the ledger's table first: the view reads it
+        self.env["isp.mrr.ledger"]._ledger_init()
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
             f"CREATE OR REPLACE VIEW {self._table} AS ({self._query()})"
         )
+
+    def _read_group(
+        self,
+        domain,
+        groupby=(),
+        aggregates=(),
+        having=(),
+        offset=0,
+        limit=None,
+        order=None,
+    ):
+        """Sums by month, company or currency are read from the report summed
+        per company, currency and month (``isp.report.mrr.month``): the same
+        groups and figures without a row per subscription. Anything that
+        needs a subscription's own values (a filter or a group on the plan,
+        the customer, an amount; a count of distinct values) reads the rows."""
+        keys = set(GROUP_KEYS)
+        mapped = self._mrr_month_aggregates(aggregates)
+        if (
+            mapped is not None
+            and not having
+            and all(spec.split(":")[0] in keys for spec in groupby)
+            and self._mrr_month_domain(domain)
+            and (not order or self._mrr_month_order(order, groupby, aggregates))
+        ):
+            return self.env["isp.report.mrr.month"]._read_group(
+                domain, groupby, mapped, offset=offset, limit=limit, order=order
+            )
+        return super()._read_group(
+            domain, groupby, aggregates, having, offset, limit, order
+        )
+
+    @api.model
+    def _mrr_month_aggregates(self, aggregates):
+        """``aggregates`` as ``isp.report.mrr.month`` states them, or None when
+        one of them is not a sum of an amount or the row count."""
+        mapped = []
+        for spec in aggregates:
+            if spec == "__count":
+                mapped.append("nb_rows:sum")
+            elif (
+                spec.endswith(":sum")
+                and self._fields.get(spec[:-4]) is not None
+                and self._fields[spec[:-4]].type == "monetary"
+            ):
+                mapped.append(spec)
+            else:
+                return None
+        return mapped
+
+    @api.model
+    def _mrr_month_domain(self, domain):
+        """Whether ``domain`` filters on the month, company and currencies
+        only."""
+        return all(
+            isinstance(leaf, str) or leaf[0] in GROUP_KEYS for leaf in domain or []
+        )
+
+    @api.model
+    def _mrr_month_order(self, order, groupby, aggregates):
+        """Whether ``order`` sorts on the groups or the sums only."""
+        names = set(groupby) | {a for a in aggregates if a != "__count"}
+        for term in order.split(","):
+            name = term.strip().split(" ")[0]
+            if name and name not in names and name.split(":")[0] not in GROUP_KEYS:
+                return False
+        return True
 
     @api.model
     def _compute_mrr_by_month(self, date_from, date_to, company_ids=None):

@@ -1044,7 +1044,19 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert exact(record.recurring_monthly) == ref_mrr(ref), (
                 f"{ref}: MRR {record.recurring_monthly}, expected {ref_mrr(ref)}"
             )
+        self._check_ledger_is_the_log()
         self._check_monthly_identity()
+
+    def _check_ledger_is_the_log(self):
+        """The stored MRR ledger, kept as events are written, equals the
+        event log replayed from scratch, row for row (README, "Where the MRR
+        figures come from")."""
+        stored, replayed = self.env["isp.mrr.ledger"]._compare_with_log(self.sub_ids)
+        assert not stored and not replayed, (
+            f"MRR ledger differs from the log replayed on {self.today}:\n"
+            f"  stored, not replayed: {sorted(stored)}\n"
+            f"  replayed, not stored: {sorted(replayed)}"
+        )
 
     def _check_monthly_identity(self):
         """For every month and currency of the MRR report, to the cent: its MRR
