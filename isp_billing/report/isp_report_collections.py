@@ -9,8 +9,6 @@ Each ``_prepare_*`` computes without writing, in the user's allowed
 companies, after checking the caller may read receivables (the dashboard
 and the reports call them)."""
 
-from statistics import median
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
@@ -44,22 +42,23 @@ class IspReportCollections(models.AbstractModel):
         return round(part / whole, 4) if whole else None
 
     @api.model
-    def _prepare_dso(self, date_from, date_to):
+    def _prepare_dso(self, date_from, date_to, aging=None):
         """Days sales outstanding per currency: receivables at the end of
         ``date_to`` (the aging's total, net of credits) over the period's
         invoiced amount (customer invoices minus credit notes, taxes
         included, by accounting date), times the period's days. ``{currency
         id: {"receivable", "invoiced", "days", "dso"}}``; ``dso`` is None
-        without sales."""
+        without sales. ``aging``: the aging as of ``date_to`` by currency
+        (``isp.report.aging._prepare_aging(date_to, groupby=("currency_id",))``)
+        when the caller has read it already."""
         self._check_collections_access()
         date_from, date_to = self._period(date_from, date_to)
         days = (date_to - date_from).days + 1
-        receivable = {
-            row["currency_id"]: row["amount_residual"]
-            for row in self.env["isp.report.aging"]._prepare_aging(
+        if aging is None:
+            aging = self.env["isp.report.aging"]._prepare_aging(
                 date_to, groupby=("currency_id",)
             )
-        }
+        receivable = {row["currency_id"]: row["amount_residual"] for row in aging}
         rows = self.env.execute_query(
             SQL(
                 """
@@ -130,25 +129,66 @@ class IspReportCollections(models.AbstractModel):
         "median"}``."""
         self._check_collections_access()
         date_from, date_to = self._period(date_from, date_to)
-        invoices = self.env["isp.report.collections.invoice"].search_fetch(
-            [("date_paid", ">=", date_from), ("date_paid", "<=", date_to)],
-            ["days_to_pay", "days_to_pay_bucket"],
-        )
         Invoice = self.env["isp.report.collections.invoice"]
+        # An invoice settled in the period has its last match in it: only
+        # the invoices with a match in the period can be, so the view computes
+        # the settlement date of those only.
+        self.env.cr.execute(
+            SQL(
+                """SELECT DISTINCT line.move_id
+                     FROM account_partial_reconcile apr
+                     JOIN account_move_line line ON line.id = apr.debit_move_id
+                    WHERE apr.max_date BETWEEN %s AND %s
+                      AND line.display_type = 'payment_term'""",
+                date_from,
+                date_to,
+            )
+        )
+        matched = [row[0] for row in self.env.cr.fetchall()]
+        # one grouped read: the invoices per number of days, then the
+        # ranges, the mean and the median from those counts
+        groups = Invoice._read_group(
+            [
+                ("move_id", "in", matched),
+                ("date_paid", ">=", date_from),
+                ("date_paid", "<=", date_to),
+            ],
+            ["days_to_pay", "days_to_pay_bucket"],
+            ["__count"],
+        )
         buckets = {
             key: 0
             for key, _label in Invoice._fields["days_to_pay_bucket"].selection
             if key != "unpaid"
         }
-        for invoice in invoices:
-            buckets[invoice.days_to_pay_bucket] += 1
-        days = invoices.mapped("days_to_pay")
+        counts = {}
+        for days, bucket, count in groups:
+            buckets[bucket] += count
+            counts[days] = counts.get(days, 0) + count
+        total = sum(counts.values())
         return {
-            "count": len(invoices),
+            "count": total,
             "buckets": buckets,
-            "mean": round(sum(days) / len(days), 1) if days else None,
-            "median": median(days) if days else None,
+            "mean": round(sum(d * c for d, c in counts.items()) / total, 1)
+            if total
+            else None,
+            "median": self._median_of_counts(counts) if total else None,
         }
+
+    @api.model
+    def _median_of_counts(self, counts):
+        """The median of the values ``counts`` holds (``{value: count}``), as
+        :func:`statistics.median` of the values repeated: the middle one, or
+        the mean of the two middle ones."""
+        total = sum(counts.values())
+        middles = {(total - 1) // 2, total // 2}
+        found, seen = [], 0
+        for value in sorted(counts):
+            for index in sorted(middles):
+                if seen <= index < seen + counts[value]:
+                    found.append(value)
+            seen += counts[value]
+        return found[0] if len(found) == 1 else (found[0] + found[1]) / 2
 
     @api.model
     def _payments_domain(self, date_from, date_to, domain=()):

@@ -56,6 +56,17 @@ class TestReportCollections(IspCollectionsCommon):
             },
         )
 
+    def test_median_from_counts_of_days(self):
+        """Days to pay are counted per number of days in one grouped read:
+        the median of the counts is the median of the days repeated (an
+        even count: the mean of the two middle ones)."""
+        median = self.service._median_of_counts
+        self.assertEqual(median({2: 1, 9: 1, 10: 1, 14: 1, 60: 1}), 10)
+        self.assertEqual(median({2: 1, 9: 1, 10: 1, 14: 1}), 9.5)
+        self.assertEqual(median({3: 2, 8: 2}), 5.5)
+        self.assertEqual(median({3: 1, 8: 3}), 8)
+        self.assertEqual(median({4: 6}), 4)
+
     def test_money_by_channel(self):
         """April: bank 1,000 + 600 + 500 = 2,100, cash (manual) 2,000, card
         800: 4,900."""
