@@ -91,7 +91,21 @@ class IspDashboard(models.AbstractModel):
         (the receivable) as of the period's last day."""
         empty = date_to < date_from
         Service = self.env["isp.report.collections"]
-        dso = {} if empty else Service._prepare_dso(date_from, date_to)
+        # one aging read, shared with the aging tiles when they show the same
+        # day: the receivable of the DSO and the rows the tile counts (its
+        # records: the aging rows of the chosen companies)
+        aging = {}
+        for __, currency, count, amount in (
+            [] if empty else self._dashboard_aging_groups(flt, date_to)
+        ):
+            row = aging.setdefault(
+                currency.id,
+                {"currency_id": currency.id, "amount_residual": 0.0, "count": 0},
+            )
+            row["amount_residual"] += amount
+            row["count"] += count
+        aging = list(aging.values())
+        dso = {} if empty else Service._prepare_dso(date_from, date_to, aging=aging)
         tile = self._dashboard_count_tile(
             "dso",
             self.env._("Days sales outstanding"),
@@ -109,6 +123,7 @@ class IspDashboard(models.AbstractModel):
                 "taxes included), times the period's days. The records: the "
                 "aging rows of that day."
             ),
+            count=sum(row["count"] for row in aging),
         )
         entries = self._dashboard_by_currency(dso)
         several = len(entries) > 1

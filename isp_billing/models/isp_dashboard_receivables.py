@@ -29,6 +29,23 @@ class IspDashboard(models.AbstractModel):
             "over_90": self.env._("Over 90 days past due"),
         }
 
+    def _dashboard_aging_groups(self, flt, as_of):
+        """The aging rows of the chosen companies as of ``as_of`` per bucket
+        and currency: ``[(bucket, currency, count, amount)]``, read once per
+        dashboard call and date (the aging tiles and the DSO of the current
+        month read the same day's aging)."""
+        cache = flt.setdefault("aging_groups", {})
+        if as_of not in cache:
+            Line = self.env["isp.report.aging.line"].with_context(
+                isp_aging_date=fields.Date.to_string(as_of)
+            )
+            cache[as_of] = Line._read_group(
+                [("company_id", "in", flt["companies"].ids)],
+                ["bucket", "currency_id"],
+                ["__count", "amount_residual:sum"],
+            )
+        return cache[as_of]
+
     def _dashboard_aging_tiles(self, flt):
         """One tile per aging bucket: the open items in it (invoice
         instalments net of the customer's credits; a customer whose credits
@@ -39,10 +56,7 @@ class IspDashboard(models.AbstractModel):
         # the aging is computed once for the five tiles (one grouped read)
         companies = [("company_id", "in", flt["companies"].ids)]
         counts, amounts = defaultdict(int), defaultdict(dict)
-        Line = self.env["isp.report.aging.line"].with_context(**context)
-        for bucket, currency, count, amount in Line._read_group(
-            companies, ["bucket", "currency_id"], ["__count", "amount_residual:sum"]
-        ):
+        for bucket, currency, count, amount in self._dashboard_aging_groups(flt, as_of):
             counts[bucket] += count
             amounts[bucket][currency] = currency.round(amount)
         tiles = []

@@ -182,8 +182,13 @@ class IspDashboard(models.AbstractModel):
         }
         names = self._dashboard_mrr_names()
 
+        # formatted once per month (each action's name has it)
+        labels = {
+            month: format_date(self.env, month, date_format="MMM y") for month in months
+        }
+
         def label(month):
-            return format_date(self.env, month, date_format="MMM y")
+            return labels[month]
 
         def series(measure):
             return [sums.get(month, {}).get(measure, 0.0) for month in months]
