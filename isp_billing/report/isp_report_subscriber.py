@@ -221,9 +221,17 @@ class IspReportSubscriber(models.Model):
         return ratios
 
     @api.model
-    def _components(self):
-        names = {n for spec in RATIOS.values() for n in spec[:2]}
-        return sorted(names | {"churned", "subscriber_start"})
+    def _components(self, ratios=None):
+        """The sums the ratio measures ``ratios`` (default: all) are computed
+        from: a read asks for these only (the 12-month and cohort sums cost
+        window functions over every customer and month)."""
+        wanted = set(RATIOS) if ratios is None else set(ratios)
+        if "ltv" in wanted:
+            wanted |= {"arpu", "logo_churn_rate"}
+        names = {n for name in wanted & set(RATIOS) for n in RATIOS[name][:2]}
+        if ratios is None:
+            names |= {"churned", "subscriber_start"}
+        return sorted(names)
 
     @api.model
     def read_group(
@@ -237,7 +245,7 @@ class IspReportSubscriber(models.Model):
             return super().read_group(
                 domain, fields, groupby, offset, limit, orderby, lazy
             )
-        components = self._components()
+        components = self._components({f.split(":")[0] for f in wanted})
         others = [
             f
             for f in fields
