@@ -36,6 +36,23 @@ FALLS = ("contraction", "churn", "transfer_out")
 
 TABLE = "isp_mrr_ledger"
 HEAD = "isp_mrr_ledger_head"
+# The months the MRR reports cover (common table expressions ``horizon`` and
+# ``months``): from the ledger's first month to the current month, or to the
+# month of the log's last event if later.
+MONTHS_CTE = f"""horizon AS (
+                SELECT greatest(
+                           date_trunc('month', now())::date,
+                           (SELECT date_trunc('month', max(event_date))::date
+                              FROM isp_subscription_event)
+                       ) AS last_month
+            ),
+            months AS (
+                SELECT m::date AS month
+                  FROM horizon h,
+                       generate_series(
+                           (SELECT min(month) FROM {TABLE}),
+                           h.last_month, '1 month') m
+            )"""
 
 
 def movement_columns():

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models, tools
 
+from ..models.isp_mrr_ledger import MONTHS_CTE as MONTHS
 from ..models.isp_mrr_ledger import MOVEMENTS, movement_columns
 from ..models.isp_mrr_ledger import TABLE as LEDGER
 
@@ -108,20 +109,7 @@ class IspReportMrr(models.Model):
         carried = ",\n".join(f"0::numeric AS {name}" for name in columns)
         rows = ",\n".join(f"l.{name}" for name in columns)
         return f"""
-            WITH horizon AS (
-                SELECT greatest(
-                           date_trunc('month', now())::date,
-                           (SELECT date_trunc('month', max(event_date))::date
-                              FROM isp_subscription_event)
-                       ) AS last_month
-            ),
-            months AS (
-                SELECT m::date AS month
-                  FROM horizon h,
-                       generate_series(
-                           (SELECT min(month) FROM {LEDGER}),
-                           h.last_month, '1 month') m
-            ),
+            WITH {MONTHS},
             rows AS (
                 SELECT l.subscription_id, l.currency_id, l.month, l.company_id,
                        l.plan_id, l.net, l.net_company, l.mrr_end,

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models, tools
 
+from ..models.isp_mrr_ledger import MONTHS_CTE as MONTHS
 from ..models.isp_mrr_ledger import TABLE as LEDGER
 from ..models.isp_mrr_ledger import movement_columns
 
@@ -90,20 +91,7 @@ class IspReportMrrMonth(models.Model):
         zeros = ",\n".join(f"0::numeric AS {name}" for name in columns)
         measures = ",\n".join(f"sum(r.{name}) AS {name}" for name in columns)
         return f"""
-            WITH horizon AS (
-                SELECT greatest(
-                           date_trunc('month', now())::date,
-                           (SELECT date_trunc('month', max(event_date))::date
-                              FROM isp_subscription_event)
-                       ) AS last_month
-            ),
-            months AS (
-                SELECT m::date AS month
-                  FROM horizon h,
-                       generate_series(
-                           (SELECT min(month) FROM {LEDGER}),
-                           h.last_month, '1 month') m
-            ),
+            WITH {MONTHS},
             tails AS (
                 SELECT t.company_id, t.currency_id, t.month, count(*) AS nb_rows,
                        sum(t.mrr_end) AS mrr_end,
