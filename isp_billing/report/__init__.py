@@ -4,6 +4,7 @@ from . import isp_report_aging_pdf
 from . import isp_report_collections
 from . import isp_report_collections_invoice
 from . import isp_report_collections_payment
+from . import isp_report_mrr_measures
 from . import isp_report_mrr
 from . import isp_report_subscriber
 from . import isp_report_mrr_month

@@ -24,6 +24,7 @@ class IspReportMrr(models.Model):
     event log as events are written."""
 
     _name = "isp.report.mrr"
+    _inherit = "isp.report.mrr.measures"
     _description = "ISP MRR and movements by month"
     _auto = False
     _order = "month desc, subscription_id"
@@ -40,64 +41,6 @@ class IspReportMrr(models.Model):
     customer_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     plan_id = fields.Many2one(
         "product.product", string="Plan", readonly=True, help="Plan at month end."
-    )
-    currency_id = fields.Many2one("res.currency", readonly=True)
-    company_currency_id = fields.Many2one(
-        "res.currency", string="Company currency", readonly=True
-    )
-    mrr_start = fields.Monetary(string="MRR at start", readonly=True)
-    new_mrr = fields.Monetary(string="New", readonly=True)
-    expansion_mrr = fields.Monetary(string="Expansion", readonly=True)
-    contraction_mrr = fields.Monetary(string="Contraction", readonly=True)
-    churn_mrr = fields.Monetary(string="Churn", readonly=True)
-    reactivation_mrr = fields.Monetary(string="Reactivation", readonly=True)
-    transfer_in_mrr = fields.Monetary(string="Transfer in", readonly=True)
-    transfer_out_mrr = fields.Monetary(string="Transfer out", readonly=True)
-    mrr_end = fields.Monetary(string="MRR at end", readonly=True)
-    mrr_start_company = fields.Monetary(
-        string="MRR at start (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
-    new_mrr_company = fields.Monetary(
-        string="New (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
-    expansion_mrr_company = fields.Monetary(
-        string="Expansion (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
-    contraction_mrr_company = fields.Monetary(
-        string="Contraction (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
-    churn_mrr_company = fields.Monetary(
-        string="Churn (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
-    reactivation_mrr_company = fields.Monetary(
-        string="Reactivation (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
-    transfer_in_mrr_company = fields.Monetary(
-        string="Transfer in (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
-    transfer_out_mrr_company = fields.Monetary(
-        string="Transfer out (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
-    mrr_end_company = fields.Monetary(
-        string="MRR at end (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
     )
 
     def _query(self):

@@ -18,6 +18,7 @@ class IspReportMrrMonth(models.Model):
     groups, ``nb_rows`` its row count."""
 
     _name = "isp.report.mrr.month"
+    _inherit = "isp.report.mrr.measures"
     _description = "ISP MRR by month"
     _auto = False
     _order = "month desc"
@@ -25,65 +26,7 @@ class IspReportMrrMonth(models.Model):
 
     month = fields.Date(readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    currency_id = fields.Many2one("res.currency", readonly=True)
-    company_currency_id = fields.Many2one(
-        "res.currency", string="Company currency", readonly=True
-    )
     nb_rows = fields.Integer(string="Rows", readonly=True)
-    mrr_start = fields.Monetary(string="MRR at start", readonly=True)
-    new_mrr = fields.Monetary(string="New", readonly=True)
-    expansion_mrr = fields.Monetary(string="Expansion", readonly=True)
-    contraction_mrr = fields.Monetary(string="Contraction", readonly=True)
-    churn_mrr = fields.Monetary(string="Churn", readonly=True)
-    reactivation_mrr = fields.Monetary(string="Reactivation", readonly=True)
-    transfer_in_mrr = fields.Monetary(string="Transfer in", readonly=True)
-    transfer_out_mrr = fields.Monetary(string="Transfer out", readonly=True)
-    mrr_end = fields.Monetary(string="MRR at end", readonly=True)
-    mrr_start_company = fields.Monetary(
-        string="MRR at start (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
-    new_mrr_company = fields.Monetary(
-        string="New (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
-    expansion_mrr_company = fields.Monetary(
-        string="Expansion (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
-    contraction_mrr_company = fields.Monetary(
-        string="Contraction (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
-    churn_mrr_company = fields.Monetary(
-        string="Churn (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
-    reactivation_mrr_company = fields.Monetary(
-        string="Reactivation (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
-    transfer_in_mrr_company = fields.Monetary(
-        string="Transfer in (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
-    transfer_out_mrr_company = fields.Monetary(
-        string="Transfer out (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
-    mrr_end_company = fields.Monetary(
-        string="MRR at end (company currency)",
-        currency_field="company_currency_id",
-        readonly=True,
-    )
 
     def _query(self):
         columns = movement_columns()
