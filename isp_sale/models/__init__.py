@@ -9,6 +9,7 @@ from . import sale_order
 from . import sale_order_line
 from . import project_task
 from . import res_partner
+from . import isp_coverage_mixin
 from . import isp_coverage_area
 from . import isp_coverage_rule
 from . import crm_lead

@@ -9,6 +9,7 @@ from odoo import api, fields, models
 
 class IspCoverageArea(models.Model):
     _name = "isp.coverage.area"
+    _inherit = "isp.coverage.mixin"
     _description = "ISP coverage area"
     _order = "sequence, name, id"
 
@@ -64,25 +65,3 @@ class IspCoverageArea(models.Model):
             if area._isp_match(address):
                 return "covered", area.with_env(self.env)
         return "not_covered", self.browse()
-
-    # ------------------------------------------------------------------
-    # Stored coverage of the leads follows the areas
-    # ------------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        areas = super().create(vals_list)
-        self.env["crm.lead"]._isp_coverage_recompute(areas.company_id)
-        return areas
-
-    def write(self, vals):
-        companies = self.company_id
-        res = super().write(vals)
-        self.env["crm.lead"]._isp_coverage_recompute(companies | self.company_id)
-        return res
-
-    def unlink(self):
-        companies = self.company_id
-        res = super().unlink()
-        self.env["crm.lead"]._isp_coverage_recompute(companies)
-        return res

@@ -22,6 +22,7 @@ def split_list(text):
 
 class IspCoverageRule(models.Model):
     _name = "isp.coverage.rule"
+    _inherit = "isp.coverage.mixin"
     _description = "ISP coverage rule"
     _order = "area_id, sequence, id"
 
@@ -78,23 +79,3 @@ class IspCoverageRule(models.Model):
                 for code in codes
             )
         return True
-
-    # the leads' stored coverage follows the rules too
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        rules = super().create(vals_list)
-        self.env["crm.lead"]._isp_coverage_recompute(rules.company_id)
-        return rules
-
-    def write(self, vals):
-        companies = self.company_id
-        res = super().write(vals)
-        self.env["crm.lead"]._isp_coverage_recompute(companies | self.company_id)
-        return res
-
-    def unlink(self):
-        companies = self.company_id
-        res = super().unlink()
-        self.env["crm.lead"]._isp_coverage_recompute(companies)
-        return res
