@@ -3,7 +3,7 @@
 {
     "name": "ISP Billing",
     "summary": "Service plans, subscriptions and exact recurring billing for ISPs",
-    "version": "18.0.1.7.0",
+    "version": "18.0.1.8.0",
     "category": "Accounting/Accounting",
     "author": "ISP Billing Suite contributors",
     "website": "https://github.com/isp-billing-suite/isp-billing",
@@ -73,6 +73,7 @@
             "isp_billing/static/tests/tours/*.js",
         ],
     },
+    "pre_init_hook": "pre_init_hook",
     "post_init_hook": "post_init_hook",
     "application": True,
     "installable": True,

@@ -36,12 +36,39 @@ class AccountMove(models.Model):
         compute_sudo=True,
     )
 
+    isp_date_paid = fields.Date(
+        string="Settled on",
+        compute="_compute_isp_date_paid",
+        store=True,
+        copy=False,
+        help="The day the invoice became paid: the accounting date of the "
+        "last payment or credit note matched with it (the later of the two "
+        "matched entries' dates). Empty while it is not paid.",
+    )
+
     @api.depends("line_ids.isp_subscription_id")
     def _compute_isp_subscription_ids(self):
         for move in self:
             subs = move.line_ids.isp_subscription_id
             move.isp_subscription_ids = subs
             move.isp_account_numbers = ", ".join(subs.mapped("account_number"))
+
+    @api.depends(
+        "payment_state",
+        "line_ids.display_type",
+        "line_ids.matched_credit_ids.max_date",
+    )
+    def _compute_isp_date_paid(self):
+        # The definition of tools/settlement.py (SETTLED_DAYS), which writes
+        # it in SQL for the moves that existed before the field: the latest
+        # date of the reconciliations of the receivable lines, once paid.
+        for move in self:
+            dates = []
+            if move.payment_state in ("paid", "in_payment"):
+                dates = move.line_ids.filtered(
+                    lambda line: line.display_type == "payment_term"
+                ).matched_credit_ids.mapped("max_date")
+            move.isp_date_paid = max(dates) if dates else False
 
     def _search_isp_subscription_ids(self, operator, value):
         return [("line_ids.isp_subscription_id", operator, value)]
@@ -56,6 +83,15 @@ class AccountMove(models.Model):
             self._table,
             ["id"],
             where="sending_data IS NOT NULL",
+        )
+        # *Days to pay* reads the invoices settled in a period: a month's
+        # among all the invoices.
+        create_index(
+            self.env.cr,
+            "account_move_isp_date_paid_index",
+            self._table,
+            ["isp_date_paid"],
+            where="isp_date_paid IS NOT NULL",
         )
 
     def _fetch_duplicate_reference(self, matching_states=("draft", "posted")):

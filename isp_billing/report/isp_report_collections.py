@@ -130,29 +130,11 @@ class IspReportCollections(models.AbstractModel):
         self._check_collections_access()
         date_from, date_to = self._period(date_from, date_to)
         Invoice = self.env["isp.report.collections.invoice"]
-        # An invoice settled in the period has its last match in it: only
-        # the invoices with a match in the period can be, so the view computes
-        # the settlement date of those only.
-        self.env.cr.execute(
-            SQL(
-                """SELECT DISTINCT line.move_id
-                     FROM account_partial_reconcile apr
-                     JOIN account_move_line line ON line.id = apr.debit_move_id
-                    WHERE apr.max_date BETWEEN %s AND %s
-                      AND line.display_type = 'payment_term'""",
-                date_from,
-                date_to,
-            )
-        )
-        matched = [row[0] for row in self.env.cr.fetchall()]
-        # one grouped read: the invoices per number of days, then the
-        # ranges, the mean and the median from those counts
+        # one grouped read over the invoices settled in the period (their
+        # stored settlement date, indexed): the invoices per number of days,
+        # then the ranges, the mean and the median from those counts
         groups = Invoice._read_group(
-            [
-                ("move_id", "in", matched),
-                ("date_paid", ">=", date_from),
-                ("date_paid", "<=", date_to),
-            ],
+            [("date_paid", ">=", date_from), ("date_paid", "<=", date_to)],
             ["days_to_pay", "days_to_pay_bucket"],
             ["__count"],
         )

@@ -33,9 +33,8 @@ class IspReportCollectionsInvoice(models.Model):
             "move_type",
             "state",
             "payment_state",
+            "isp_date_paid",
         ],
-        "account.move.line": ["move_id", "display_type"],
-        "account.partial.reconcile": ["debit_move_id", "max_date"],
     }
 
     move_id = fields.Many2one("account.move", string="Invoice", readonly=True)
@@ -61,9 +60,12 @@ class IspReportCollectionsInvoice(models.Model):
 
     def _date_paid_join(self):
         """The SQL join that gives each invoice ``move`` the day it was
-        settled, ``paid.date_paid`` (NULL while it is not): the latest
-        ``max_date`` of the reconciliations of its receivable lines, once it
-        is paid or in payment. Also read by ``isp_payment_risk``."""
+        settled, ``paid.date_paid`` (NULL while it is not), computed from the
+        reconciliations: the latest ``max_date`` of the reconciliations of
+        its receivable lines, once it is paid or in payment. The view reads
+        the same date stored on the invoice (``account.move.isp_date_paid``,
+        kept by the ORM); this join is read by ``isp_payment_risk``, whose
+        histories may be written in SQL."""
         return """LEFT JOIN LATERAL (
                     SELECT MAX(apr.max_date) AS date_paid
                       FROM account_move_line line
@@ -77,25 +79,26 @@ class IspReportCollectionsInvoice(models.Model):
 
     def _query(self):
         """The SQL of the view (also read by the collections service)."""
-        return f"""
+        return """
             SELECT move.id, move.id AS move_id, move.company_id,
                    move.commercial_partner_id AS partner_id, move.currency_id,
                    move.invoice_date, move.invoice_date_due AS date_due,
-                   paid.date_paid, move.amount_total,
-                   paid.date_paid - move.invoice_date AS days_to_pay,
-                   CASE WHEN paid.date_paid IS NULL THEN 'unpaid'
-                        WHEN paid.date_paid - move.invoice_date <= 7 THEN '0_7'
-                        WHEN paid.date_paid - move.invoice_date <= 15 THEN '8_15'
-                        WHEN paid.date_paid - move.invoice_date <= 30 THEN '16_30'
-                        WHEN paid.date_paid - move.invoice_date <= 60 THEN '31_60'
+                   move.isp_date_paid AS date_paid, move.amount_total,
+                   move.isp_date_paid - move.invoice_date AS days_to_pay,
+                   CASE WHEN move.isp_date_paid IS NULL THEN 'unpaid'
+                        WHEN move.isp_date_paid - move.invoice_date <= 7 THEN '0_7'
+                        WHEN move.isp_date_paid - move.invoice_date <= 15 THEN '8_15'
+                        WHEN move.isp_date_paid - move.invoice_date <= 30 THEN '16_30'
+                        WHEN move.isp_date_paid - move.invoice_date <= 60
+                          THEN '31_60'
                         ELSE 'over_60' END AS days_to_pay_bucket,
-                   COALESCE(paid.date_paid <= move.invoice_date_due, FALSE)
+                   COALESCE(move.isp_date_paid <= move.invoice_date_due, FALSE)
                      AS paid_on_time,
                    1 AS nb_invoices,
-                   CASE WHEN paid.date_paid <= move.invoice_date_due THEN 1 ELSE 0
+                   CASE WHEN move.isp_date_paid <= move.invoice_date_due
+                        THEN 1 ELSE 0
                    END AS nb_paid_on_time
               FROM account_move move
-              {self._date_paid_join()}
              WHERE move.move_type = 'out_invoice'
                AND move.state = 'posted'
                AND move.payment_state != 'reversed'

@@ -23,5 +23,6 @@ from . import test_backend_labels
 from . import test_report_aging
 from . import test_invoice_inalterability
 from . import test_report_collections
+from . import test_invoice_settlement
 from . import test_report_mrr
 from . import test_subscriber_import

@@ -3,3 +3,4 @@
 from . import africastalking_api
 from . import wkhtmltopdf
 from . import shipped_templates
+from . import settlement

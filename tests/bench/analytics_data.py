@@ -24,7 +24,9 @@ generic chart of accounts), as the product would have left them:
   each customer with a habit: on time, late, partial, or stopping paying;
   a few payments on account (unallocated); ``amount_residual``,
   ``reconciled``, ``payment_state`` and the payments' state as Odoo computes
-  them; auto-pay attempts (paid, declined, retried).
+  them, and the invoices' settlement date (``isp_date_paid``, written as the
+  18.0.1.8.0 migration writes it); auto-pay attempts (paid, declined,
+  retried).
 
 The ORM is used only for the set-up (company, chart, journals, tax, plans)
 and to let Odoo compute one *draft* invoice, credit note and payment whose
@@ -311,6 +313,16 @@ def generate(cr, cfg, n, months, today, chunk=5000, commit=None, say=say):
             commit()
         elapsed = time.monotonic() - started
         say(f"  subscribers {stop:,} / {n:,} written ({elapsed:.0f} s)")
+    # the reconciliations were written in SQL: the invoices' stored
+    # settlement date is written from them as the 18.0.1.8.0 migration
+    # writes it
+    from odoo.addons.isp_billing.tools.settlement import (  # noqa: PLC0415
+        fill_date_paid,
+    )
+
+    settled = time.monotonic()
+    fill_date_paid(cr)
+    steps["date_paid"] = time.monotonic() - settled
     # the events were written in SQL: the stored MRR ledger is made from them
     # as the product makes it on install (README, "Where the MRR figures come
     # from")
@@ -1381,6 +1393,7 @@ ODOO_COMPUTED = {
         "amount_residual_signed",
         "payment_state",
         "commercial_partner_id",
+        "isp_date_paid",
     ),
     "account.move.line": (
         "debit",
