@@ -67,6 +67,33 @@ class IspDashboard(models.AbstractModel):
             "chart": dashboard._get_dashboard_chart(flt),
         }
 
+    @api.model
+    def get_dashboard_chart_action(self, filters, series, point, currency_id):
+        """The window action of the chart's bar (or point) the user clicked:
+        series ``series`` (a key of the chart's ``click["series"]``), at the
+        label ``point`` (of ``click["points"]``), in the chart's currency
+        ``currency_id`` (``click["currency_id"]``), for the ``filters`` the
+        chart was drawn with (see :meth:`get_dashboard_data`). Built on
+        click rather than with the chart: one action instead of one per
+        bar. The same records as the chart's figure.
+
+        :raise AccessError: as :meth:`get_dashboard_data`
+        :raise UserError: a filter, the series, the point or the currency is
+            malformed or unknown
+        """
+        self._check_dashboard_access()
+        flt = self._dashboard_filters(filters or {})
+        if not isinstance(series, str) or not isinstance(point, str):
+            raise UserError(self.env._("The chart's series and point are names."))
+        if not isinstance(currency_id, int) or isinstance(currency_id, bool):
+            raise UserError(self.env._("The currency must be given by its id."))
+        dashboard = self.with_context(allowed_company_ids=flt["companies"].ids)
+        flt["companies"] = flt["companies"].with_env(dashboard.env)
+        action = dashboard._get_dashboard_chart_action(flt, series, point, currency_id)
+        if action is None:
+            raise UserError(self.env._("The dashboard has no such chart."))
+        return action
+
     def _check_dashboard_access(self):
         """ISP staff only, checked before anything is read."""
         if self.env.su or self.env.user.has_group(DASHBOARD_GROUP):
@@ -220,9 +247,34 @@ class IspDashboard(models.AbstractModel):
         ]
 
     def _get_dashboard_chart(self, flt):
-        """The chart's data, ``{"title", "labels", "datasets"}`` (Chart.js
-        datasets: ``label``, ``data``, ``type``), or ``None`` for no chart."""
+        """The chart's data, ``{"title", "labels", "datasets", "click"}``
+        (Chart.js datasets: ``label``, ``data``, ``type``; ``click``: what
+        :meth:`get_dashboard_chart_action` is called with when a bar is
+        clicked, ``{"series": [one per dataset], "points": [one per label],
+        "currency_id"}``), or ``None`` for no chart."""
         return None
+
+    def _get_dashboard_chart_action(self, flt, series, point, currency_id):
+        """The window action of the chart's bar ``series`` at ``point`` (see
+        :meth:`get_dashboard_chart_action`), or ``None`` when this chart is
+        not the dashboard's. Override with :meth:`_get_dashboard_chart`."""
+        return None
+
+    def _dashboard_chart_month(self, point):
+        """The month of a chart's point written ``YYYY-MM-01``."""
+        try:
+            month = fields.Date.to_date(point)
+        except ValueError:
+            month = None
+        if not month or month.day != 1:
+            raise UserError(
+                self.env._(
+                    "The chart's point must be a month written YYYY-MM-01, not "
+                    "%(point)r.",
+                    point=point,
+                )
+            )
+        return month
 
     # ------------------------------------------------------------------
     # Tile helpers

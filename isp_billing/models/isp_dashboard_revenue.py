@@ -7,6 +7,7 @@ of MRR and its movements over the 12 months that end with it."""
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields, models
+from odoo.exceptions import UserError
 from odoo.tools.misc import format_date, formatLang
 
 # (measure, sign on the chart): the rises up, the falls down
@@ -160,7 +161,9 @@ class IspDashboard(models.AbstractModel):
         """MRR at the end of each of the 12 months ending with the chosen one
         (a line) and its movements (bars: rises up, falls down), in one
         company currency (the current company's when the chosen companies
-        have several)."""
+        have several). ``click`` names each dataset's series, each label's
+        month and the currency, what :meth:`_get_dashboard_chart_action`
+        builds a clicked bar's action from."""
         last = flt["date_from"]
         first = last - relativedelta(months=11)
         months = [first + relativedelta(months=n) for n in range(12)]
@@ -182,32 +185,10 @@ class IspDashboard(models.AbstractModel):
         }
         names = self._dashboard_mrr_names()
 
-        # formatted once per month (each action's name has it)
-        labels = {
-            month: format_date(self.env, month, date_format="MMM y") for month in months
-        }
-
-        def label(month):
-            return labels[month]
-
         def series(measure):
             return [sums.get(month, {}).get(measure, 0.0) for month in months]
 
-        def actions(measure, domain_extra):
-            return [
-                self._dashboard_action(
-                    f"{names[measure]} · {label(month)}",
-                    "isp.report.mrr",
-                    [
-                        *self._dashboard_mrr_domain(flt, month),
-                        ("company_currency_id", "=", currency.id),
-                        *domain_extra,
-                    ],
-                )
-                for month in months
-            ]
-
-        datasets, clicks = [], []
+        datasets, keys = [], []
         for measure, sign in MOVEMENT_SERIES:
             datasets.append(
                 {
@@ -217,7 +198,7 @@ class IspDashboard(models.AbstractModel):
                     "data": [sign * value for value in series(measure)],
                 }
             )
-            clicks.append(actions(measure, [(measure, "!=", 0)]))
+            keys.append(measure)
         transfers = [
             i - o
             for i, o in zip(
@@ -235,16 +216,7 @@ class IspDashboard(models.AbstractModel):
                     "data": transfers,
                 }
             )
-            clicks.append(
-                actions(
-                    "transfer",
-                    [
-                        "|",
-                        ("transfer_in_mrr_company", "!=", 0),
-                        ("transfer_out_mrr_company", "!=", 0),
-                    ],
-                )
-            )
+            keys.append("transfer")
         datasets.append(
             {
                 "label": names["mrr_end_company"],
@@ -253,13 +225,58 @@ class IspDashboard(models.AbstractModel):
                 "data": series("mrr_end_company"),
             }
         )
-        clicks.append(actions("mrr_end_company", [("mrr_end_company", "!=", 0)]))
+        keys.append("mrr_end_company")
         return {
             "title": self.env._(
                 "MRR and its movements, last 12 months (%(currency)s)",
                 currency=currency.name,
             ),
-            "labels": [label(month) for month in months],
+            "labels": [self._dashboard_month_label(month) for month in months],
             "datasets": datasets,
-            "actions": clicks,
+            "click": {
+                "series": keys,
+                "points": [fields.Date.to_string(month) for month in months],
+                "currency_id": currency.id,
+            },
         }
+
+    def _dashboard_month_label(self, month):
+        return format_date(self.env, month, date_format="MMM y")
+
+    def _get_dashboard_chart_action(self, flt, series, point, currency_id):
+        action = super()._get_dashboard_chart_action(flt, series, point, currency_id)
+        if action is None and self.env["isp.report.mrr"].has_access("read"):
+            action = self._dashboard_mrr_chart_action(flt, series, point, currency_id)
+        return action
+
+    def _dashboard_mrr_chart_action(self, flt, series, point, currency_id):
+        """The MRR report rows behind the chart's bar (or point) of
+        ``series`` (a movement measure, ``transfer`` or ``mrr_end_company``)
+        in month ``point`` (``YYYY-MM-01``), in the chart's currency: those
+        of the month whose figure is not zero."""
+        if series == "transfer":
+            nonzero = [
+                "|",
+                ("transfer_in_mrr_company", "!=", 0),
+                ("transfer_out_mrr_company", "!=", 0),
+            ]
+        elif series == "mrr_end_company" or series in dict(MOVEMENT_SERIES):
+            nonzero = [(series, "!=", 0)]
+        else:
+            raise UserError(
+                self.env._("Unknown chart series: %(series)r.", series=series)
+            )
+        month = self._dashboard_chart_month(point)
+        currency = self.env["res.currency"].browse(currency_id).exists()
+        if not currency:
+            raise UserError(self.env._("This currency does not exist."))
+        return self._dashboard_action(
+            f"{self._dashboard_mrr_names()[series]} · "
+            f"{self._dashboard_month_label(month)}",
+            "isp.report.mrr",
+            [
+                *self._dashboard_mrr_domain(flt, month),
+                ("company_currency_id", "=", currency.id),
+                *nonzero,
+            ],
+        )

@@ -273,20 +273,89 @@ class TestDashboard(IspBillingCommon, HttpCase):
         self.assertEqual(series["MRR at end"][-2:], [18996.0, 21995.0])
         self.assertEqual(set(series["MRR at end"][:-2]), {0.0})
         # each bar opens its rows: November's churn is gone's
-        churn_index = [d["label"] for d in chart["datasets"]].index("Churn")
-        action = chart["actions"][churn_index][-1]
-        rows = self.env[action["res_model"]].search(action["domain"])
-        self.assertEqual(rows.subscription_id, self.gone)
+        click = chart["click"]
+        self.assertEqual(
+            click["series"],
+            [
+                "new_mrr_company",
+                "expansion_mrr_company",
+                "reactivation_mrr_company",
+                "contraction_mrr_company",
+                "churn_mrr_company",
+                "mrr_end_company",
+            ],
+        )
+        self.assertEqual(click["points"][-2:], ["2026-10-01", "2026-11-01"])
+        self.assertEqual(click["currency_id"], self.company.currency_id.id)
+
+        def bar(series, point):
+            with freeze_time(TODAY):
+                return manager.get_dashboard_chart_action(
+                    data["filters"], series, point, click["currency_id"]
+                )
+
+        action = bar("churn_mrr_company", "2026-11-01")
+        self.assertEqual(action["name"], "Churn · Nov 2026")
+        self.assertEqual(action["res_model"], "isp.report.mrr")
+        rows = self.env["isp.report.mrr"].with_user(self.isp_manager)
+        self.assertEqual(rows.search(action["domain"]).subscription_id, self.gone)
+        # October's new: home, business, suspended, flagged; November's MRR
+        # at end: those and slow (gone left on 01/11)
+        october_new = rows.search(bar("new_mrr_company", "2026-10-01")["domain"])
+        self.assertEqual(
+            october_new.subscription_id,
+            self.home | self.business | self.suspended | self.flagged,
+        )
+        november_mrr = rows.search(bar("mrr_end_company", "2026-11-01")["domain"])
+        self.assertEqual(
+            november_mrr.subscription_id,
+            self.home | self.business | self.suspended | self.flagged | self.slow,
+        )
+        # every bar and point: the rows whose figure it sums, nothing else
+        for index, series in enumerate(click["series"]):
+            sign = (
+                -1 if series in ("contraction_mrr_company", "churn_mrr_company") else 1
+            )
+            for point, value in zip(
+                click["points"], chart["datasets"][index]["data"], strict=True
+            ):
+                with self.subTest(series=series, point=point):
+                    found = rows.search(bar(series, point)["domain"])
+                    self.assertEqual(sign * sum(found.mapped(series)), value)
+                    self.assertTrue(all(found.mapped(series)))
+        for series, point, currency, message in (
+            ("arpu", "2026-11-01", click["currency_id"], "Unknown chart series"),
+            ("new_mrr_company", "2026-11-05", click["currency_id"], "YYYY-MM-01"),
+            ("new_mrr_company", "November", click["currency_id"], "YYYY-MM-01"),
+            ("new_mrr_company", "2026-11-01", "KES", "currency must be given"),
+            ("new_mrr_company", "2026-11-01", 0, "currency does not exist"),
+        ):
+            with (
+                self.subTest(series=series, point=point, currency=currency),
+                self.assertRaisesRegex(UserError, message),
+            ):
+                manager.get_dashboard_chart_action({}, series, point, currency)
         # The business plan: business's 9,999.00, gone's churn.
         __, tiles = self._data(manager, plan_id=self.plan_business.id)
         self.assertEqual((tiles["mrr"]["value"], tiles["mrr"]["amount"]), (1, 9999.0))
         self.assertEqual(
             (tiles["churn"]["value"], tiles["churn"]["amount"]), (1, 9999.0)
         )
-        # ISP users may not read the MRR report: no revenue tiles, no chart.
+        # ISP users may not read the MRR report: no revenue tiles, no chart,
+        # no chart's click-through.
         data, tiles = self._data()
         self.assertFalse({"mrr", "arpu", "churn"} & set(tiles))
         self.assertIsNone(data["chart"])
+        with self.assertRaisesRegex(UserError, "no such chart"):
+            self.dashboard.get_dashboard_chart_action(
+                {}, "churn_mrr_company", "2026-11-01", click["currency_id"]
+            )
+        # nor may anyone without the ISP group
+        invoicing = self.env["isp.dashboard"].with_user(self.invoicing_user)
+        with self.assertRaises(AccessError):
+            invoicing.get_dashboard_chart_action(
+                {}, "churn_mrr_company", "2026-11-01", click["currency_id"]
+            )
 
     def test_plan_filter(self):
         """Business plan only: business is active, its October invoice is
@@ -515,7 +584,9 @@ class TestDashboard(IspBillingCommon, HttpCase):
 
     def test_tour_manager_sees_the_chart(self):
         """In Chromium: an ISP manager's dashboard draws the MRR chart
-        (Chart.js) and the MRR tile opens the report's rows."""
+        (Chart.js); a click on the last month's point of the MRR line opens
+        that month's report rows (the action built on the click); the MRR
+        tile opens the report's rows."""
         self.start_tour(
             "/odoo/isp-dashboard",
             "isp_billing_dashboard_chart",

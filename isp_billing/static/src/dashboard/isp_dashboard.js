@@ -141,21 +141,41 @@ export class IspDashboard extends Component {
                     ...(chart.scales || {}),
                 },
                 plugins: { legend: { position: "bottom" } },
-                onClick: (event, elements) => this.onChartClick(elements),
+                onClick: (event, elements, chart) => {
+                    // the bar or point under the pointer (where it ends up when
+                    // still animated), else the month's first
+                    const hit = chart.getElementsAtEventForMode(
+                        event,
+                        "nearest",
+                        { intersect: true },
+                        true
+                    );
+                    this.onChartClick(hit.length ? hit : elements);
+                },
             },
         });
     }
 
     async onChartClick(elements) {
+        // The action of the clicked bar is built on the click, for the
+        // filters the chart was drawn with (not one per bar with the chart).
         const chart = this.state.data.chart;
-        if (!elements.length || !chart.actions) {
+        if (!elements.length || !chart.click) {
             return;
         }
         const { datasetIndex, index } = elements[0];
-        const action = chart.actions[datasetIndex]?.[index];
-        if (action) {
-            await this.actionService.doAction(action);
+        const series = chart.click.series[datasetIndex];
+        const point = chart.click.points[index];
+        if (!series || !point) {
+            return;
         }
+        const action = await this.orm.call("isp.dashboard", "get_dashboard_chart_action", [
+            this.state.data.filters,
+            series,
+            point,
+            chart.click.currency_id,
+        ]);
+        await this.actionService.doAction(action);
     }
 }
 

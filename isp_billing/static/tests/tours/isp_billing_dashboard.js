@@ -132,6 +132,45 @@ registry.category("web_tour.tours").add("isp_billing_dashboard_chart", {
             },
         },
         {
+            content: "Click the last month's point of the MRR line",
+            trigger: ".o_isp_dashboard .o_isp_dashboard_chart canvas",
+            run() {
+                const canvas = document.querySelector(".o_isp_dashboard_chart canvas");
+                const chart = Chart.getChart(canvas);
+                const line = chart.data.datasets.findIndex((d) => d.type === "line");
+                const points = chart.getDatasetMeta(line).data;
+                // where the point ends up (it may still be animated)
+                const point = points[points.length - 1].getProps(["x", "y"], true);
+                const rect = canvas.getBoundingClientRect();
+                canvas.dispatchEvent(
+                    new MouseEvent("click", {
+                        clientX: rect.left + point.x,
+                        clientY: rect.top + point.y,
+                        bubbles: true,
+                    })
+                );
+            },
+        },
+        {
+            content: "It opens that month's MRR report rows, built on the click",
+            trigger: ".o_breadcrumb:contains('MRR at end')",
+        },
+        {
+            content: "the 5 subscriptions of the MRR tile",
+            trigger: ".o_list_view .o_data_row",
+            run() {
+                const rows = document.querySelectorAll(".o_list_view .o_data_row");
+                if (rows.length !== 5) {
+                    throw new Error(`the point's list has ${rows.length} rows, the MRR 5`);
+                }
+            },
+        },
+        {
+            content: "Back to the dashboard",
+            trigger: ".o_breadcrumb .o_back_button a, .o_breadcrumb .breadcrumb-item a",
+            run: "click",
+        },
+        {
             content: "and the MRR tile",
             trigger: ".o_isp_dashboard_tile_mrr .o_isp_dashboard_tile_value",
             run: "click",
