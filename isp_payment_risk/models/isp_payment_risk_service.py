@@ -5,6 +5,7 @@ set-based (a few SQL statements per batch of subscriptions), computes the
 features with the pure functions of ``riskcore`` and trains or scores."""
 
 import base64
+import contextlib
 import hashlib
 import json
 import logging
@@ -59,6 +60,27 @@ class IspPaymentRiskService(models.AbstractModel):
         )
         return [r[0] for r in self.env.cr.fetchall()]
 
+    @contextlib.contextmanager
+    def _batch_settings(self):
+        """PostgreSQL's settings for the statements that read a batch of
+        histories, restored after them: no JIT compiling (a statement of
+        many joins run once per batch: compiling it costs seconds, more
+        than it saves), and room for a batch's sorts in memory."""
+        cr = self.env.cr
+        cr.execute("SELECT current_setting('jit'), current_setting('work_mem')")
+        jit, work_mem = cr.fetchone()
+        cr.execute(
+            "SELECT set_config('jit', 'off', true),"
+            " set_config('work_mem', '64MB', true)"
+        )
+        try:
+            yield
+        finally:
+            cr.execute(
+                "SELECT set_config('jit', %s, true), set_config('work_mem', %s, true)",
+                [jit, work_mem],
+            )
+
     @api.model
     def _histories(self, sub_ids):
         """The plain histories (``riskcore.features``) of ``sub_ids``: their
@@ -86,8 +108,9 @@ class IspPaymentRiskService(models.AbstractModel):
             for sid, start, created in cr.fetchall()
         }
         date_paid = self.env["isp.report.collections.invoice"]._date_paid_join()
-        cr.execute(
-            f"""
+        with self._batch_settings():
+            cr.execute(
+                f"""
             SELECT link.sub, move.id, move.invoice_date, move.invoice_date_due,
                    move.amount_total_signed, paid.date_paid
               FROM (SELECT DISTINCT line.move_id, line.isp_subscription_id AS sub
@@ -101,9 +124,10 @@ class IspPaymentRiskService(models.AbstractModel):
                AND move.invoice_date IS NOT NULL
              ORDER BY link.sub, move.invoice_date, move.id
             """,
-            [ids],
-        )
-        for sub, move_id, day, due, amount, paid in cr.fetchall():
+                [ids],
+            )
+            invoices = cr.fetchall()
+        for sub, move_id, day, due, amount, paid in invoices:
             histories[sub]["invoices"].append(
                 {
                     "id": move_id,
@@ -175,27 +199,231 @@ class IspPaymentRiskService(models.AbstractModel):
         """The training rows of ``sub_ids`` as of ``as_of`` (features,
         labels, days to pay, issue dates, subscriptions), the subscriptions
         in the order of their ids, each one's invoices in date order: the
-        same rows in the same order however the subscriptions are batched."""
+        same rows in the same order however the subscriptions are batched.
+
+        Set-based: one SQL statement (:meth:`_feature_query`) gives each
+        training invoice its counts over its subscription's earlier
+        invoices, auto-pay results, promises and upgrades; the features are
+        then those counts' ratios, column by column. The same figures, bit
+        for bit, as ``riskcore.features.labelled_rows`` over
+        :meth:`_histories` (tested)."""
         date_from = as_of - relativedelta(months=WINDOW_MONTHS)
-        X, y, days, dates, groups = [], [], [], [], []
-        histories = self._histories(sub_ids)
-        for sub_id in sorted(histories):
-            history = histories[sub_id]
-            for inv, vector, late, d in F.labelled_rows(
-                history, grace, as_of, date_from
-            ):
-                X.append(vector)
-                y.append(late)
-                days.append(d)
-                dates.append(inv["date"])
-                groups.append(sub_id)
+        rows = []
+        if sub_ids:
+            with self._batch_settings():
+                self.env.cr.execute(
+                    self._feature_query(),
+                    {
+                        "ids": tuple(sub_ids),
+                        "grace": grace,
+                        "as_of": as_of,
+                        "date_from": date_from,
+                    },
+                )
+                rows = self.env.cr.fetchall()
         self.env.invalidate_all()
+        return self._feature_arrays(rows)
+
+    @api.model
+    def _feature_query(self):
+        """The SQL of :meth:`_rows`: one row per training invoice (issued
+        from ``date_from``, due plus ``grace`` before ``as_of``) of the
+        subscriptions ``ids``, by subscription and date: ``sub, date, late,
+        days to pay`` and the counts of :meth:`_feature_arrays`, each as of
+        the invoice's issue date (README, rule 2), as
+        ``riskcore.features.features`` computes them."""
+        date_paid = self.env["isp.report.collections.invoice"]._date_paid_join()
+        return f"""
+            WITH inv AS (
+                SELECT link.sub, move.id, move.invoice_date AS day,
+                       COALESCE(move.invoice_date_due, move.invoice_date) AS due,
+                       move.amount_total_signed::float8 AS amount,
+                       paid.date_paid AS paid
+                  FROM (SELECT DISTINCT line.move_id,
+                               line.isp_subscription_id AS sub
+                          FROM account_move_line line
+                         WHERE line.isp_subscription_id IN %(ids)s) link
+                  JOIN account_move move ON move.id = link.move_id
+                  {date_paid}
+                 WHERE move.move_type = 'out_invoice'
+                   AND move.state = 'posted'
+                   AND move.payment_state != 'reversed'
+                   AND move.invoice_date IS NOT NULL
+            ), target AS (
+                SELECT * FROM inv
+                 WHERE day >= %(date_from)s AND due + %(grace)s < %(as_of)s
+            ), pair AS (
+                -- each target's earlier invoices, late or not as known on
+                -- its issue date (NULL: not known yet)
+                SELECT t.sub, t.id AS tid, t.day AS tday, t.due AS tdue,
+                       p.id, p.day, p.due, p.paid, p.amount,
+                       CASE WHEN p.paid < t.day THEN p.paid > p.due + %(grace)s
+                            WHEN t.day > p.due + %(grace)s THEN TRUE
+                       END AS late
+                  FROM target t
+                  JOIN inv p ON p.sub = t.sub AND p.day < t.day AND p.id != t.id
+            ), ranked AS (
+                SELECT pair.*,
+                       -- 1 for the latest earlier invoice (known or not)
+                       row_number() OVER latest AS back,
+                       -- of a known one: 1 for the latest known, 2 for the
+                       -- one before, ...
+                       COUNT(late) OVER latest AS back_known
+                  FROM pair
+                WINDOW latest AS (PARTITION BY tid ORDER BY day DESC, id DESC
+                                  ROWS UNBOUNDED PRECEDING)
+            ), earlier AS (
+                SELECT tid,
+                       COUNT(*) FILTER (WHERE late IS NOT NULL) AS n_known,
+                       COUNT(*) FILTER (WHERE late) AS n_late,
+                       MAX(late::int) FILTER (WHERE late IS NOT NULL
+                                                AND back_known = 1) AS last_late,
+                       COUNT(*) FILTER (WHERE late AND back_known <= 6) AS late6,
+                       COUNT(*) FILTER (WHERE late IS NOT NULL
+                                          AND back_known <= 6) AS n6,
+                       SUM(CASE WHEN paid < tday THEN paid - due ELSE tday - due END)
+                           FILTER (WHERE late IS NOT NULL AND back_known <= 6)
+                           AS days6,
+                       COUNT(*) FILTER (WHERE late IS NOT NULL
+                                          AND (paid IS NULL OR paid >= tday))
+                           AS open_overdue,
+                       COUNT(*) FILTER (WHERE late IS NOT NULL AND paid < tday)
+                           AS n_paid,
+                       COUNT(*) FILTER (WHERE late IS NOT NULL AND paid < tday
+                                          AND (EXTRACT(DAY FROM paid) >= 25
+                                               OR EXTRACT(DAY FROM paid) <= 5))
+                           AS n_salary,
+                       (ARRAY_AGG(late::int ORDER BY back_known)
+                          FILTER (WHERE late IS NOT NULL
+                                    AND EXTRACT(MONTH FROM due)
+                                        = EXTRACT(MONTH FROM tdue)
+                                    AND tdue - due BETWEEN 300 AND 430))[1]
+                           AS same_month_ly,
+                       MAX(amount) FILTER (WHERE back = 1) AS previous_amount
+                  FROM ranked
+                 GROUP BY tid
+            ), promise AS (
+                -- kept: every invoice it covered settled by its last day;
+                -- NULL: it covered none
+                SELECT e.id, e.subscription_id AS sub, e.promise_until AS until,
+                       BOOL_AND(i.paid IS NOT NULL AND i.paid <= e.promise_until)
+                           AS kept
+                  FROM isp_subscription_event e
+                  JOIN inv i ON i.sub = e.subscription_id
+                            AND i.day <= e.event_date
+                            AND i.due <= e.promise_until
+                            AND (i.paid IS NULL OR i.paid >= e.event_date)
+                 WHERE e.subscription_id IN %(ids)s
+                   AND e.event_type = 'promise' AND e.promise_until IS NOT NULL
+                 GROUP BY e.id, e.subscription_id, e.promise_until
+            ), promises AS (
+                SELECT t.id AS tid,
+                       COUNT(*) FILTER (WHERE NOT p.kept) AS broken,
+                       COUNT(*) FILTER (WHERE p.kept) AS kept
+                  FROM target t
+                  JOIN promise p ON p.sub = t.sub AND p.until < t.day
+                                AND p.until >= t.day - 180
+                 GROUP BY t.id
+            ), autopay AS (
+                SELECT t.id AS tid,
+                       COUNT(*) FILTER (WHERE a.scheduled_date >= t.day - 45)
+                           AS recent,
+                       COUNT(*) FILTER (WHERE a.state = 'failed'
+                                          AND a.scheduled_date >= t.day - 30)
+                           AS fail30,
+                       COUNT(*) FILTER (WHERE a.state = 'failed') AS fail90
+                  FROM target t
+                  JOIN isp_autopay_attempt a
+                    ON a.subscription_id = t.sub
+                   AND a.scheduled_date < t.day
+                   AND a.scheduled_date >= t.day - 90
+                 WHERE a.subscription_id IN %(ids)s
+                   AND a.state IN ('done', 'failed')
+                 GROUP BY t.id
+            ), upgrade AS (
+                SELECT t.id AS tid, LEAST(t.day - MAX(u.event_date), 999) AS days
+                  FROM target t
+                  JOIN isp_subscription_event u
+                    ON u.subscription_id = t.sub AND u.event_date < t.day
+                 WHERE u.subscription_id IN %(ids)s AND u.event_type = 'upgrade'
+                 GROUP BY t.id, t.day
+            )
+            SELECT t.sub, t.day, t.due, t.amount,
+                   NOT COALESCE(t.paid < %(as_of)s
+                                AND t.paid <= t.due + %(grace)s, FALSE) AS late,
+                   CASE WHEN t.paid < %(as_of)s THEN t.paid ELSE %(as_of)s END
+                       - t.day AS days_to_pay,
+                   COALESCE(e.n_known, 0), COALESCE(e.n_late, 0),
+                   COALESCE(e.last_late, -1), COALESCE(e.late6, 0),
+                   COALESCE(e.n6, 0), COALESCE(e.days6, 0),
+                   COALESCE(e.open_overdue, 0), COALESCE(e.n_paid, 0),
+                   COALESCE(e.n_salary, 0), COALESCE(e.same_month_ly, -1),
+                   COALESCE(e.previous_amount, 0),
+                   COALESCE(ap.recent, 0), COALESCE(ap.fail30, 0),
+                   COALESCE(ap.fail90, 0), COALESCE(pr.broken, 0),
+                   COALESCE(pr.kept, 0), COALESCE(u.days, 999),
+                   GREATEST(t.day - COALESCE(s.date_start, s.create_date::date), 0)
+              FROM target t
+              JOIN isp_subscription s ON s.id = t.sub
+              LEFT JOIN earlier e ON e.tid = t.id
+              LEFT JOIN autopay ap ON ap.tid = t.id
+              LEFT JOIN promises pr ON pr.tid = t.id
+              LEFT JOIN upgrade u ON u.tid = t.id
+             ORDER BY t.sub, t.day, t.id
+        """
+
+    @api.model
+    def _feature_arrays(self, rows):
+        """The arrays of :meth:`_rows` from the rows of
+        :meth:`_feature_query`: the features in ``riskcore.features.FEATURES``
+        order, computed as ``riskcore.features.features`` does (the same
+        divisions of the same integers, so the same floats)."""
+        n = len(rows)
+        cols = list(zip(*rows, strict=True)) if rows else [()] * 24
+        (sub, day, due, amount, late, days, n_known, n_late, last_late, late6, n6,
+         days6, open_overdue, n_paid, n_salary, same_month_ly, previous, autopay45,
+         fail30, fail90, broken, kept, upgrade, tenure) = cols  # fmt: skip
+
+        def column(values):
+            return np.array(values, dtype=np.float64).reshape(n)
+
+        def ratio(num, den, empty):
+            num, den = column(num), column(den)
+            out = np.full(n, empty)
+            np.divide(num, den, out=out, where=den != 0)
+            return out
+
+        amounts = column(amount)
+        previous = column(previous)
+        ratios = np.ones(n)
+        np.divide(amounts, previous, out=ratios, where=previous > 0)
+        X = np.empty((n, len(F.FEATURES)), dtype=np.float64)
+        X[:, F.INDEX["n_known"]] = column(n_known)
+        X[:, F.INDEX["late_rate"]] = ratio(n_late, n_known, 0.0)
+        X[:, F.INDEX["last_late"]] = column(last_late)
+        X[:, F.INDEX["late_last6"]] = column(late6)
+        X[:, F.INDEX["n_last6"]] = column(n6)
+        X[:, F.INDEX["days_late_last6"]] = ratio(days6, n6, 0.0)
+        X[:, F.INDEX["open_overdue"]] = column(open_overdue)
+        X[:, F.INDEX["due_day"]] = column([d.day for d in due])
+        X[:, F.INDEX["salary_share"]] = ratio(n_salary, n_paid, -1.0)
+        X[:, F.INDEX["due_month"]] = column([d.month for d in due])
+        X[:, F.INDEX["late_same_month_ly"]] = column(same_month_ly)
+        X[:, F.INDEX["autopay_recent"]] = column(autopay45)
+        X[:, F.INDEX["autopay_fail_30"]] = column(fail30)
+        X[:, F.INDEX["autopay_fail_90"]] = column(fail90)
+        X[:, F.INDEX["promises_broken_180"]] = column(broken)
+        X[:, F.INDEX["promises_kept_180"]] = column(kept)
+        X[:, F.INDEX["days_since_upgrade"]] = column(upgrade)
+        X[:, F.INDEX["amount_ratio"]] = ratios
+        X[:, F.INDEX["tenure_days"]] = column(tenure)
+        X[:, F.INDEX["log_amount"]] = column([math.log1p(max(a, 0.0)) for a in amount])
         return (
-            L.to_matrix(X),
-            np.array(y, dtype=np.int8),
-            np.array(days, dtype=float),
-            np.array(dates, dtype="datetime64[D]"),
-            np.array(groups, dtype=np.int64),
+            X,
+            np.array(late, dtype=np.int8).reshape(n),
+            np.array(days, dtype=float).reshape(n),
+            np.array(day, dtype="datetime64[D]").reshape(n),
+            np.array(sub, dtype=np.int64).reshape(n),
         )
 
     @api.model
@@ -518,17 +746,23 @@ class IspPaymentRiskService(models.AbstractModel):
     @api.model
     def _open_subscription_ids(self, company):
         self.env.flush_all()
+        # the running subscriptions, and those with an open invoice (read
+        # from the open invoices: a few, not every invoice line)
         self.env.cr.execute(
             """
-            SELECT DISTINCT s.id
+            SELECT s.id
               FROM isp_subscription s
-              LEFT JOIN account_move_line l ON l.isp_subscription_id = s.id
-              LEFT JOIN account_move m ON m.id = l.move_id
              WHERE s.company_id = %(company)s
-               AND (s.state IN ('active', 'suspended')
-                    OR (m.move_type = 'out_invoice' AND m.state = 'posted'
-                        AND m.payment_state IN ('not_paid', 'partial')))
-             ORDER BY s.id
+               AND s.state IN ('active', 'suspended')
+             UNION
+            SELECT s.id
+              FROM account_move m
+              JOIN account_move_line l ON l.move_id = m.id
+              JOIN isp_subscription s ON s.id = l.isp_subscription_id
+             WHERE s.company_id = %(company)s
+               AND m.move_type = 'out_invoice' AND m.state = 'posted'
+               AND m.payment_state IN ('not_paid', 'partial')
+             ORDER BY 1
             """,
             {"company": company.id},
         )

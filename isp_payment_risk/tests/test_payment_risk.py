@@ -6,6 +6,10 @@ acts, and only staff see it."""
 
 import base64
 from datetime import timedelta
+from unittest.mock import patch
+
+import numpy as np
+from dateutil.relativedelta import relativedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
@@ -92,6 +96,130 @@ class TestPaymentRiskExtraction(PaymentRiskCommon):
         self.assertEqual(vector["promises_broken_180"], 1.0)
         self.assertEqual(vector["autopay_fail_90"], 1.0)
         self.assertEqual(vector["days_since_upgrade"], 4.0)
+
+    def test_training_rows_in_sql_are_those_of_the_features(self):
+        """The training rows computed set-based in SQL are, bit for bit, the
+        pure features (``riskcore.features``) of the histories read from the
+        database: every feature, label and day to pay, for several days and
+        grace days, with auto-pay results, promises kept, broken and
+        covering nothing, upgrades, a second invoice on the same day of
+        another amount and an invoice paid in two parts."""
+        late, punctual = self.late_1, self.punctual_1
+        inv_punctual = self.invoices[punctual]
+        self.env["isp.autopay.attempt"].sudo().create(
+            [
+                {
+                    "invoice_id": inv_punctual[n].id,
+                    "subscription_id": punctual.id,
+                    "scheduled_date": inv_punctual[n].invoice_date
+                    + timedelta(days=offset),
+                    "attempt": attempt,
+                    "state": state,
+                }
+                for n in (2, 3, 6)
+                for attempt, (offset, state) in enumerate(
+                    [(0, "failed"), (1, "failed"), (3, "done"), (5, "scheduled")],
+                    start=1,
+                )
+            ]
+        )
+        Event = self.env["isp.subscription.event"].sudo()
+        for sub, made, until in [
+            (late, "2026-03-22", "2026-03-29"),  # broken: paid on the 30th
+            (late, "2026-04-20", "2026-04-30"),  # kept: paid on the 30th
+            (late, "2026-05-02", "2026-05-03"),  # covered nothing
+            (punctual, "2026-06-01", "2026-06-10"),  # covered nothing
+        ]:
+            Event.create(
+                {
+                    "subscription_id": sub.id,
+                    "event_type": "promise",
+                    "event_date": self.d(made),
+                    "promise_until": self.d(until),
+                }
+            )
+        for sub, day in [(punctual, "2026-02-01"), (late, "2026-07-01")]:
+            Event.create(
+                {
+                    "subscription_id": sub.id,
+                    "event_type": "upgrade",
+                    "event_date": self.d(day),
+                }
+            )
+        extra = self._risk_invoice(
+            late, self.d("2026-06-05"), self.d("2026-06-20"), 4500.0
+        )
+        self._pay(extra, self.d("2026-06-19"))
+        split = self._risk_invoice(
+            punctual, self.d("2026-01-17"), self.d("2026-02-01"), 1000.0
+        )
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=split.ids
+        ).create(
+            {
+                "payment_date": self.d("2026-01-20"),
+                "journal_id": self.bank.id,
+                "amount": 400.0,
+                "payment_difference_handling": "open",
+            }
+        )._create_payments()
+        self._pay(split, self.d("2026-02-03"))
+        self.env.flush_all()
+        ids = self.subs.ids
+        # set-based: no feature is computed invoice by invoice in Python
+        with patch.object(F, "features", side_effect=AssertionError("per invoice")):
+            self.service._rows(ids, 0, self.TODAY)
+        checked = 0
+        for as_of, grace in [
+            (self.d("2026-11-25"), 0),
+            (self.TODAY, 0),
+            (self.TODAY, 5),
+            (self.d("2026-06-21"), 0),
+            (self.d("2026-02-02"), 2),
+        ]:
+            rows = self.service._rows(ids, grace, as_of)
+            histories = self.service._histories(ids)
+            X, y, days, dates, groups = [], [], [], [], []
+            for sub_id in sorted(histories):
+                for inv, vector, is_late, d in F.labelled_rows(
+                    histories[sub_id], grace, as_of, as_of - relativedelta(months=24)
+                ):
+                    X.append(vector)
+                    y.append(is_late)
+                    days.append(d)
+                    dates.append(inv["date"])
+                    groups.append(sub_id)
+            expected = (
+                np.asarray(X, dtype=np.float64).reshape(-1, len(F.FEATURES)),
+                np.array(y, dtype=np.int8),
+                np.array(days, dtype=float),
+                np.array(dates, dtype="datetime64[D]"),
+                np.array(groups, dtype=np.int64),
+            )
+            for got, want in zip(rows, expected, strict=True):
+                self.assertEqual(got.dtype, want.dtype)
+                self.assertEqual(got.shape, want.shape)
+                self.assertEqual(got.tobytes(), want.tobytes(), (as_of, grace))
+            checked += len(y)
+        # due before the day less the grace: all 13 invoices of each of the
+        # 4 subscriptions and the 2 more (25 November); 12 each and the 2
+        # more (10 November, either grace); 8 each and the 2 more (21 June:
+        # due by 20 June); 3 each (2 February, grace 2: due by 30 January)
+        self.assertEqual(checked, 54 + 50 + 50 + 34 + 12)
+        # the facts above are in the rows: auto-pay failures, a broken and a
+        # kept promise, November 2025 late, days since an upgrade, the other
+        # amount's ratio
+        X = self.service._rows(ids, 0, self.d("2026-11-25"))[0]
+        for name in (
+            "autopay_fail_90",
+            "promises_broken_180",
+            "promises_kept_180",
+            "late_same_month_ly",
+        ):
+            self.assertTrue((X[:, F.INDEX[name]] > 0).any(), name)
+        self.assertTrue((X[:, F.INDEX["days_since_upgrade"]] < 999).any())
+        self.assertTrue((X[:, F.INDEX["amount_ratio"]] != 1.0).any())
+        self.assertTrue((X[:, F.INDEX["salary_share"]] > 0).any())
 
 
 @tagged("post_install", "-at_install")
