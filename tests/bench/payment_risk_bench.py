@@ -10,17 +10,25 @@ invoices (one receivable line each, linked to the subscription), for each
 invoice paid before "today" a credit line and a partial reconciliation of the
 payment day (so the invoice is *paid* on that day, as the extraction reads
 it), auto-pay attempts, promises to pay and upgrades. "Today" is the day
-after the last invoice: the invoices paid later are open.
+after the last invoice: the invoices paid later are open. While it writes,
+the written tables' plain indexes are dropped (built again once at the end)
+and no foreign-key trigger runs (``session_replication_role = replica``:
+the rows refer to records written just before).
 
-Then, timed, with the peak RSS of each part:
+Then, timed, with the CPU time of the process and of its PostgreSQL backend
+and the peak RSS of each part:
 
 * floor: the plain SQL scan of the same invoices (the extraction's invoice
-  statement, by the same batches, rows fetched, no Python features);
+  statement, by the same batches and settings, rows fetched, no features);
 * extraction: ``isp.payment.risk.service._training_rows`` (SQL + features);
 * training: ``_train`` (every step of the training job one after the
   other: the extraction by steps, each step's rows stored in the database,
   the evaluation with bootstrap, the final fit, stored as an attachment);
-* scoring: ``_score`` (every open invoice and running subscription).
+* scoring: ``_score`` (every open invoice and running subscription) the day
+  after "today". "Today" leaves about a quarter of the subscriptions with an
+  open invoice; for the scoring, every subscription's last invoice is set
+  back to unpaid first (one open invoice per subscription), in the
+  scoring's transaction, rolled back after it (``--paid-last``: as written).
 
 The issue's targets (#17): training within 10 minutes and 2 GB for 100,000
 subscribers x 24 months, scoring 100,000 open invoices within 60 s. Run by
@@ -30,7 +38,8 @@ hand, never part of the test suite::
     tests/bench/payment_risk_bench.py --subscribers 2000  # a quick check
 
 The database (default ``isp_bench_risk``) is dropped and created anew
-(``--reuse`` keeps one written before), and kept.
+(``--reuse`` keeps one written before; ``--setup-only``, ``--score-only``),
+and kept.
 """
 
 import argparse
@@ -42,6 +51,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_common import (  # noqa: E402
+    cpu_seconds,
     create_database,
     odoo_env,
     odoo_registry,
@@ -277,6 +287,39 @@ def write_chunk(cr, ctx, histories):
     return len(names)
 
 
+# The tables the set-up writes: their indexes (other than those of a
+# constraint) are dropped while it writes and built again after it, once.
+TABLES = (
+    "isp_subscription",
+    "account_move",
+    "account_move_line",
+    "account_partial_reconcile",
+    "isp_autopay_attempt",
+    "isp_subscription_event",
+)
+
+
+def drop_indexes(cr):
+    """Drop the plain indexes of :data:`TABLES`: their definitions, to build
+    them again (one sorted build each is much faster than a row at a time)."""
+    cr.execute(
+        """
+        SELECT c.relname, pg_get_indexdef(i.indexrelid)
+          FROM pg_index i
+          JOIN pg_class c ON c.oid = i.indexrelid
+         WHERE i.indrelid::regclass::text = ANY(%s)
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint k
+                            WHERE k.conindid = i.indexrelid)
+         ORDER BY c.relname
+        """,
+        [list(TABLES)],
+    )
+    definitions = cr.fetchall()
+    for name, __ in definitions:
+        cr.execute(f'DROP INDEX "{name}"')
+    return [definition for __, definition in definitions]
+
+
 def setup(registry, args, today):
     histories_total = 0
     with registry.cursor() as cr:
@@ -293,32 +336,119 @@ def setup(registry, args, today):
             today,
         )
         cr.commit()
+        indexes = drop_indexes(cr)
+        cr.commit()
     invoices = 0
     started = time.monotonic()
-    for start in range(0, args.subscribers, CHUNK):
-        size = min(CHUNK, args.subscribers - start)
-        histories = sim.simulate(size, args.months, seed=args.seed * 100_000 + start)
+    try:
+        for start in range(0, args.subscribers, CHUNK):
+            size = min(CHUNK, args.subscribers - start)
+            histories = sim.simulate(
+                size, args.months, seed=args.seed * 100_000 + start
+            )
+            with registry.cursor() as cr:
+                # the rows refer to records that exist (written above or
+                # just before): no foreign-key trigger per row
+                cr.execute("SET LOCAL session_replication_role = replica")
+                invoices += write_chunk(cr, ctx, histories)
+            histories_total += size
+            say(
+                f"  written {histories_total} subscribers, {invoices} invoices "
+                f"({time.monotonic() - started:.0f} s)"
+            )
+    finally:
         with registry.cursor() as cr:
-            invoices += write_chunk(cr, ctx, histories)
-        histories_total += size
-        say(
-            f"  written {histories_total} subscribers, {invoices} invoices "
-            f"({time.monotonic() - started:.0f} s)"
-        )
-    with registry.cursor() as cr:
-        cr.execute("ANALYZE")
+            for definition in indexes:
+                cr.execute(definition)
+            cr.commit()
+            say(
+                f"  {len(indexes)} indexes built again "
+                f"({time.monotonic() - started:.0f} s)"
+            )
+            cr.execute("ANALYZE")
     return invoices
 
 
-def timed(label, func):
+def unpay_last(cr):
+    """Set every subscription's last invoice back to unpaid (its payment's
+    reconciliation deleted), in the scoring's transaction, rolled back after
+    it: the scoring then has an open invoice per subscription (about 100,000
+    at full size) instead of the quarter left open by "today". The training
+    is measured before, on the histories as written."""
+    cr.execute(
+        """
+        WITH last AS (
+            SELECT DISTINCT ON (line.isp_subscription_id)
+                   line.move_id, line.id AS line_id
+              FROM account_move_line line
+              JOIN account_move move ON move.id = line.move_id
+             WHERE line.isp_subscription_id IS NOT NULL
+               AND move.move_type = 'out_invoice' AND move.state = 'posted'
+             ORDER BY line.isp_subscription_id, move.invoice_date DESC,
+                      move.id DESC
+        ), unreconciled AS (
+            DELETE FROM account_partial_reconcile apr
+             USING last WHERE apr.debit_move_id = last.line_id
+            RETURNING apr.debit_move_id
+        ), lines AS (
+            UPDATE account_move_line line
+               SET amount_residual = line.balance,
+                   amount_residual_currency = line.amount_currency,
+                   reconciled = FALSE
+              FROM unreconciled u WHERE line.id = u.debit_move_id
+            RETURNING line.move_id
+        )
+        UPDATE account_move move
+           SET payment_state = 'not_paid', amount_residual = move.amount_total,
+               amount_residual_signed = move.amount_total_signed
+          FROM last
+         WHERE move.id = last.move_id AND move.payment_state = 'paid'
+           AND EXISTS (SELECT 1 FROM lines WHERE lines.move_id = move.id)
+        """
+    )
+    return cr.rowcount
+
+
+def score(args, cr, service, company, today, backend):
+    """The timed scoring, the day after "today": every subscription's last
+    invoice set back to unpaid first (:func:`unpay_last`, rolled back after),
+    unless ``--paid-last``."""
+    if not args.paid_last:
+        say(f"  {unpay_last(cr)} last invoices set back to unpaid for the scoring")
+    cr.execute(
+        """
+        SELECT count(*) FROM account_move
+         WHERE move_type = 'out_invoice' AND state = 'posted'
+           AND payment_state IN ('not_paid', 'partial')
+        """
+    )
+    open_count = cr.fetchone()[0]
+    scored, wall = timed(
+        "scoring",
+        lambda: service._score(company, today + timedelta(days=1)),
+        backend,
+    )
+    say(f"  {scored} open invoices scored (of {open_count})")
+    if args.paid_last:
+        cr.commit()
+    else:
+        cr.rollback()  # the histories stay as written (--reuse)
+    return wall
+
+
+def timed(label, func, backend=None):
+    """Run ``func``: its wall time, the CPU time of this process and of its
+    PostgreSQL backend (``backend``, a pid), and this process's peak RSS."""
     reset_peak_rss()
     started_cpu = time.process_time()
+    started_pg = cpu_seconds(backend) if backend else 0.0
     started = time.monotonic()
     result = func()
     wall = time.monotonic() - started
+    pg = f", {cpu_seconds(backend) - started_pg:.1f} s PostgreSQL" if backend else ""
     say(
         f"{label}: {wall:.1f} s wall, {time.process_time() - started_cpu:.1f} s "
-        f"CPU, peak RSS {peak_rss_mb():.0f} MB"
+        f"CPU{pg}, peak RSS {peak_rss_mb():.0f} MB"
     )
     return result, wall
 
@@ -330,6 +460,20 @@ def main(argv=None):
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument(
+        "--paid-last",
+        action="store_true",
+        help="score the open invoices as written (about a quarter of the "
+        "subscriptions have one), not every subscription's last invoice",
+    )
+    parser.add_argument(
+        "--setup-only", action="store_true", help="write the histories and stop"
+    )
+    parser.add_argument(
+        "--score-only",
+        action="store_true",
+        help="only the scoring, with the model trained before (--reuse)",
+    )
     args = parser.parse_args(argv)
     # Every chunk is simulated from January 2025: its last invoices are of
     # the last month, "today" is the first day of the month after.
@@ -342,12 +486,16 @@ def main(argv=None):
             "setup (simulate and write)", lambda: setup(registry, args, today)
         )
         say(f"  {count} invoices")
+    if args.setup_only:
+        return
     with registry.cursor() as cr:
         env = odoo_env(cr)
         company = env.ref("base.main_company")
         company.write({"isp_risk_min_invoices": 500, "isp_risk_min_months": 6})
         service = env["isp.payment.risk.service"]
         sub_ids = service._subscription_ids(company)
+        cr.execute("SELECT pg_backend_pid()")
+        backend = cr.fetchone()[0]
 
         def floor():
             rows = 0
@@ -380,15 +528,28 @@ def main(argv=None):
                 rows += len(cr.fetchall())
             return rows
 
-        rows, floor_wall = timed("floor (plain SQL scan of the invoices)", floor)
+        def floor_settings():
+            # the extraction's own settings (no JIT compiling)
+            with service._batch_settings():
+                return floor()
+
+        if args.score_only:
+            score(args, cr, service, company, today, backend)
+            return
+        rows, floor_wall = timed(
+            "floor (plain SQL scan of the invoices)", floor_settings, backend
+        )
         extracted, extract_wall = timed(
             "extraction (SQL + features)",
             lambda: service._training_rows(company, today),
+            backend,
         )
         say(f"  {rows} invoices scanned, {len(extracted[1])} training rows")
+        del extracted  # not held during the training's measure
         model, train_wall = timed(
             "training (extraction, evaluation, fit, store)",
             lambda: service._train(company, today),
+            backend,
         )
         say(
             f"  version {model.version} {model.state} {model.kind or ''}: "
@@ -397,19 +558,8 @@ def main(argv=None):
             f"{model.baseline_pr_auc:.3f}, calibration error "
             f"{model.calibration_error:.3f} {model.refusal or ''}"
         )
-        cr.execute(
-            """
-            SELECT count(*) FROM account_move
-             WHERE move_type = 'out_invoice' AND state = 'posted'
-               AND payment_state IN ('not_paid', 'partial')
-            """
-        )
-        open_count = cr.fetchone()[0]
-        scored, score_wall = timed(
-            "scoring", lambda: service._score(company, today + timedelta(days=1))
-        )
-        say(f"  {scored} open invoices scored (of {open_count})")
         cr.commit()
+        score_wall = score(args, cr, service, company, today, backend)
     say(
         f"Summary: floor {floor_wall:.1f} s, extraction {extract_wall:.1f} s, "
         f"training {train_wall:.1f} s, scoring {score_wall:.1f} s"
