@@ -96,6 +96,9 @@ class Scorer:
     # --- fitting ---
 
     def fit(self, X, y, days):
+        """Fit on the rows ``X``, labels ``y`` and days to pay ``days``
+        (``None``: no regressor of the days to pay, as the evaluation, which
+        does not use them)."""
         y = np.asarray(y, dtype=np.int8)
         self.prior = float(y.mean())
         last = X[:, INDEX["last_late"]]
@@ -110,7 +113,8 @@ class Scorer:
         with threadpool_limits(THREADS):
             if self.kind == "model":
                 self.classifier = _classifier(self.seed).fit(X, y)
-            self.regressor = _regressor(self.seed).fit(X, np.clip(days, 0, 120))
+            if days is not None:
+                self.regressor = _regressor(self.seed).fit(X, np.clip(days, 0, 120))
         return self
 
     # --- scoring ---
@@ -269,23 +273,81 @@ def metrics(y, p):
     }
 
 
+class _Ranked:
+    """A score's rows in decreasing order, once: the metrics of any resample
+    of them (a count for each row, :meth:`metrics`) without sorting again."""
+
+    def __init__(self, y, p):
+        self.order = np.argsort(-p, kind="mergesort")
+        self.y = np.asarray(y, dtype=np.int64)[self.order]
+        self.p = np.asarray(p, dtype=float)[self.order]
+        # the last row of each run of equal scores
+        self.last = np.r_[np.flatnonzero(np.diff(self.p)), len(self.p) - 1]
+        self.bins = np.clip(np.digitize(self.p, np.linspace(0, 1, 11)[1:-1]), 0, 9)
+
+    def metrics(self, counts, share=0.10):
+        """:func:`metrics` of the resample holding row i ``counts[i]`` times
+        (the same figures: the same sums of the same counts, up to the last
+        bit of the Brier score's and the calibration error's means)."""
+        w = np.asarray(counts, dtype=np.int64)[self.order]
+        n = int(w.sum())
+        wy = w * self.y
+        late = int(wy.sum())
+        out = {}
+        if 0 < late < n:
+            cum_w = np.cumsum(w)[self.last]
+            tps = np.cumsum(wy)[self.last]
+            keep = np.diff(np.r_[0, cum_w]) > 0  # thresholds in the resample
+            tps, fps = tps[keep], cum_w[keep] - tps[keep]
+            precision = tps / (tps + fps)
+            recall = tps / tps[-1]
+            out["pr_auc"] = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+            tpr = np.r_[0.0, tps / tps[-1]]
+            fpr = np.r_[0.0, fps / fps[-1]]
+            out["roc_auc"] = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+        else:
+            out["pr_auc"] = out["roc_auc"] = float("nan")
+        out["brier"] = float(np.sum(w * (self.p - self.y) ** 2) / n)
+        error = 0.0
+        count = np.bincount(self.bins, weights=w, minlength=10)
+        sum_p = np.bincount(self.bins, weights=w * self.p, minlength=10)
+        sum_y = np.bincount(self.bins, weights=wy, minlength=10)
+        for b in range(10):
+            if count[b]:
+                error += count[b] * abs(sum_p[b] / count[b] - sum_y[b] / count[b])
+        out["ece"] = float(error / n)
+        if not late:
+            out["top10"] = float("nan")
+        else:
+            k = max(int(math.ceil(share * n)), 1)
+            cut = self.p[np.searchsorted(np.cumsum(w), k)]
+            above, tied = self.p > cut, self.p == cut
+            room = k - w[above].sum()
+            caught = wy[above].sum() + (
+                wy[tied].sum() * room / w[tied].sum() if room else 0.0
+            )
+            out["top10"] = float(caught / late)
+        return out
+
+
 def bootstrap(y, scores, groups, seed, reps=BOOTSTRAP):
     """95 % intervals of :func:`metrics` for each score (a dict name: array),
     resampling whole subscriptions (``groups``) with replacement, the same
-    resamples for every score. ``{name: {metric: (low, high)}}``."""
+    resamples for every score. ``{name: {metric: (low, high)}}``.
+
+    A resample is a count for each subscription (how many times it was
+    drawn): each score is sorted once, and each resample's metrics are
+    sums over that order weighted by the counts (:class:`_Ranked`)."""
     rng = np.random.default_rng(seed)
     y = np.asarray(y, dtype=int)
     unique, inverse = np.unique(groups, return_inverse=True)
-    members = [[] for __ in unique]
-    for i, g in enumerate(inverse):
-        members[g].append(i)
-    members = [np.array(m) for m in members]
+    ranked = {name: _Ranked(y, np.asarray(p, float)) for name, p in scores.items()}
     samples = {name: [] for name in scores}
     for __ in range(reps):
         pick = rng.integers(0, len(unique), len(unique))
-        idx = np.concatenate([members[g] for g in pick])
-        for name, p in scores.items():
-            samples[name].append(metrics(y[idx], p[idx]))
+        counts = np.bincount(pick, minlength=len(unique))[inverse]
+        for name in scores:
+            samples[name].append(ranked[name].metrics(counts))
     return {
         name: {
             key: (
@@ -301,9 +363,11 @@ def bootstrap(y, scores, groups, seed, reps=BOOTSTRAP):
 def evaluate(X_train, y_train, d_train, X_test, y_test, groups_test, seed):
     """Fit the model on the earlier rows, score the later ones with the model
     and both baselines: ``{"figures", "intervals", "calibration",
-    "model_wins"}``. The model wins when its PR-AUC interval lies wholly above
-    the better baseline's and its calibration error is under 0.05."""
-    model = Scorer("model", seed).fit(X_train, y_train, d_train)
+    "model_wins"}`` (``d_train``, the days to pay, is not used: the
+    evaluation judges the probability only). The model wins when its PR-AUC
+    interval lies wholly above the better baseline's and its calibration
+    error is under 0.05."""
+    model = Scorer("model", seed).fit(X_train, y_train, None)
     scores = {
         "model": model.probability(X_test),
         "previous_late": model.baseline_previous(X_test),
