@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Benchmark of the migration import (*Import subscribers*) of isp_billing
-and isp_radius against Odoo's own generic import as the floor.
+and isp_radius against Odoo's own work for the same records (the floor).
 
 For each size N (``--sizes 2000,10000``) it writes a file of N subscribers
 in the generic layout (a temporary CSV: account number, customer reference,
@@ -17,7 +17,14 @@ each arm in its own child process (so that its peak memory is its own):
   opening invoices and credit notes posted;
 * base_import: Odoo's generic import (``base_import.import`` ``execute_import``,
   which calls ``res.partner.load``) of the same customers alone (name, phone,
-  e-mail, street, city: a CSV of its own), committed at the end: the floor.
+  e-mail, street, city: a CSV of its own), committed at the end;
+* floor: what Odoo itself needs for the same records: base_import of the
+  same customers (as the base_import arm), then the same opening documents
+  (same amounts, the ``OPBAL`` journal and its account, one untaxed line,
+  payment reference, the same date) as plain ``account.move`` ``create`` +
+  ``action_post``, ``--batch-size`` customers' documents at a time, the ORM
+  flushed and its cache emptied after each batch as the import does;
+  committed at the end. *ours / floor* is the import's cost over Odoo's own.
 
 Results: wall time, rows per second, CPU (the child's Odoo process + its
 PostgreSQL backend), SQL queries per row, peak RSS of the child and its growth
@@ -70,7 +77,12 @@ TARGET_SECONDS = 60.0  # 10,000 subscribers
 TARGET_N = 10_000
 
 
-RUN = os.environ.get("IMPORT_BENCH_RUN") or f"{os.getpid() % 1000:03d}"
+# The opening balance of row i: a third owed, a third in credit, a third none.
+BALANCES = ("1500.00", "-250.50", "")
+
+# The run's mark in the keys, passed on to the children (the floor makes its
+# documents' keys itself).
+RUN = os.environ.setdefault("IMPORT_BENCH_RUN", f"{os.getpid() % 1000:03d}")
 
 
 def prefix(n):
@@ -109,7 +121,7 @@ def write_files(directory, n):
             phone = f"07{(12000000 + i * 7) % 100000000:08d}"
             email = f"imp.{RUN}.{n}.{i}@example.com"
             street = f"Moi Avenue {i % 500}"
-            balance = ("1500.00", "-250.50", "")[i % 3]
+            balance = BALANCES[i % 3]
             w_ours.writerow(
                 (
                     key,
@@ -159,7 +171,13 @@ def run_ours(env, path, n, args):
     return {"created": len(result["created"]), "failed": len(result["failed"])}
 
 
-def run_floor(env, path, n, args):
+def run_base_import(env, path, n, args):
+    return {"created": len(base_import_partners(env, path)), "failed": 0}
+
+
+def base_import_partners(env, path):
+    """base_import of the customers (the base_import arm): their ids, in the
+    file's order."""
     importer = env["base_import.import"].create(
         {
             "res_model": "res.partner",
@@ -178,17 +196,74 @@ def run_floor(env, path, n, args):
     errors = [m for m in result.get("messages", []) if m.get("type") == "error"]
     if errors:
         raise RuntimeError(f"base_import failed: {errors[:3]}")
-    return {"created": len(result.get("ids") or []), "failed": 0}
+    return result.get("ids") or []
+
+
+def run_floor(env, path, n, args):
+    """base_import of the customers, then their opening documents as plain
+    ``account.move`` batches: Odoo's own work for the same records."""
+    from odoo import Command, fields
+
+    company = env.ref("base.main_company")
+    journal = env["isp.subscriber.import"]._get_opening_journal(company)
+    date_ref = fields.Date.context_today(env["account.move"])
+    partner_ids = base_import_partners(env, path)
+    Move = env["account.move"].with_company(company).with_context(tracking_disable=True)
+    moves = 0
+    for start in range(0, len(partner_ids), args.batch_size):
+        vals_list = []
+        for i in range(start, min(start + args.batch_size, len(partner_ids))):
+            balance = float(BALANCES[i % 3] or 0)
+            if not balance:
+                continue
+            key = f"F{prefix(n)}{i:06d}"
+            vals_list.append(
+                {
+                    "move_type": "out_invoice" if balance > 0 else "out_refund",
+                    "partner_id": partner_ids[i],
+                    "partner_shipping_id": partner_ids[i],
+                    "company_id": company.id,
+                    "currency_id": company.currency_id.id,
+                    "journal_id": journal.id,
+                    "invoice_date": date_ref,
+                    "invoice_origin": f"{key}: opening balance",
+                    "payment_reference": key,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Opening balance from the previous system",
+                                "quantity": 1.0,
+                                "price_unit": abs(balance),
+                                "account_id": journal.default_account_id.id,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+        Move.create(vals_list).action_post()
+        moves += len(vals_list)
+        env.flush_all()
+        env.invalidate_all()
+    return {"created": len(partner_ids), "failed": 0, "moves": moves}
+
+
+ARMS = {"ours": run_ours, "base_import": run_base_import, "floor": run_floor}
 
 
 def child_main(args):
     registry = odoo_registry(args.db)
     path = Path(args.file)
-    arm = run_ours if args.arm == "ours" else run_floor
+    arm = ARMS[args.arm]
     with registry.cursor() as cr:
         env = odoo_env(cr)
-        # Untimed: the registry's first queries (models, fields, ACLs).
+        # Untimed: the registry's first queries (models, fields, ACLs), and
+        # for the floor the opening journal (the import makes it on first use).
         env["isp.subscriber.import"]._import_columns()
+        if args.arm == "floor":
+            env["isp.subscriber.import"]._get_opening_journal(
+                env.ref("base.main_company")
+            )
         cr.commit()
         with Meter(cr, args.profile) as meter:
             extra = arm(env, path, args.n, args)
@@ -229,6 +304,40 @@ def check_ours(registry, n):
     }
 
 
+def check_floor(registry, n):
+    with registry.cursor() as cr:
+        cr.execute(
+            """SELECT count(*) FROM account_move m
+                 JOIN account_journal j ON j.id = m.journal_id
+                WHERE j.code = 'OPBAL' AND m.state = 'posted'
+                  AND m.invoice_origin LIKE %s""",
+            [f"F{prefix(n)}%"],
+        )
+        moves = cr.fetchone()[0]
+    expected_moves = sum(1 for i in range(n) if BALANCES[i % 3])
+    return {"floor_opening_documents": moves, "ok": moves == expected_moves}
+
+
+def cpu_ms(result):
+    return 1000 * (result["cpu_client_s"] + result["cpu_db_s"]) / result["invoices"]
+
+
+def ratios(results):
+    """``ours / floor`` per N: wall time and CPU."""
+    by_arm = {r["arm"]: r for r in results}
+    lines = []
+    for r in results:
+        if not r["arm"].startswith("ours "):
+            continue
+        floor = by_arm.get(r["arm"].replace("ours ", "floor ", 1))
+        if floor:
+            lines.append(
+                f"{r['arm']}: ours / floor = {r['seconds'] / floor['seconds']:.2f} "
+                f"(wall), {cpu_ms(r) / cpu_ms(floor):.2f} (CPU)"
+            )
+    return lines
+
+
 def child_command(args, arm, n, path):
     cmd = [
         sys.executable,
@@ -261,7 +370,7 @@ def markdown_table(results):
         lines.append(
             f"| {r['arm']} | {n:,} | {r['seconds']:.1f} | "
             f"{n / r['seconds']:.0f} | "
-            f"{1000 * (r['cpu_client_s'] + r['cpu_db_s']) / n:.2f} "
+            f"{cpu_ms(r):.2f} "
             f"({1000 * r['cpu_client_s'] / n:.2f} + "
             f"{1000 * r['cpu_db_s'] / n:.2f}) | "
             f"{r['queries_per_invoice']} | {r['peak_rss_mb']:.0f} "
@@ -291,7 +400,7 @@ def parent_main(args):
             ours, floor = write_files(directory, n)
             say(f"N = {n}: {ours.stat().st_size / 2**20:.1f} MB file")
             for arm in arms:
-                path = ours if arm == "ours" else floor
+                path = ours if arm == "ours" else floor  # floor: partners' file
                 analyze.run()
                 result = run_child(child_command(args, arm, n, path), f"the {arm} arm")
                 result["arm"] = f"{arm} N={n}"
@@ -300,8 +409,13 @@ def parent_main(args):
                 if arm == "ours":
                     checks.append(check_ours(registry, n))
                     say(f"  check: {json.dumps(checks[-1])}")
+                elif arm == "floor":
+                    checks.append(check_floor(registry, n))
+                    say(f"  check: {json.dumps(checks[-1])}")
     say("")
     say(markdown_table(results))
+    for line in ratios(results):
+        say(line)
     for r in results:
         if r["arm"] == f"ours N={TARGET_N}":
             met = r["seconds"] < TARGET_SECONDS
@@ -333,7 +447,9 @@ def parse_args(argv):
     parser.add_argument("--db", default="import_bench")
     parser.add_argument("--sizes", default="2000,10000", metavar="N,N")
     parser.add_argument(
-        "--arms", default="ours,base_import", help="ours, base_import or both"
+        "--arms",
+        default="ours,base_import,floor",
+        help="any of ours, base_import, floor (comma-separated)",
     )
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument(
