@@ -1205,18 +1205,19 @@ class IspSubscriberImport(models.AbstractModel):
                 for index, sub in enumerate(subs)
             ]
         )
-        subs._message_log_batch(
-            bodies={
-                sub.id: escape(
-                    self.env._(
-                        "%(state)s on %(date)s: %(reason)s",
-                        state=labels[state],
-                        date=format_date(self.env, days[index]),
-                        reason=reason,
-                    )
+        # One note per distinct day (an import's rows share a few dates).
+        notes = {}
+        for day in set(days):
+            notes[day] = escape(
+                self.env._(
+                    "%(state)s on %(date)s: %(reason)s",
+                    state=labels[state],
+                    date=format_date(self.env, day),
+                    reason=reason,
                 )
-                for index, sub in enumerate(subs)
-            },
+            )
+        subs._message_log_batch(
+            bodies={sub.id: notes[days[index]] for index, sub in enumerate(subs)},
         )
         subs._isp_state_changed(old_states, reason)
 

@@ -1,5 +1,7 @@
 # Copyright 2026 ISP Billing Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -126,53 +128,102 @@ class IspSubscriptionEvent(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         Sub = self.env["isp.subscription"]
-        expanded = []
-        for vals in vals_list:
-            sub = Sub.browse(vals["subscription_id"])
+        subs = Sub.browse([vals["subscription_id"] for vals in vals_list])
+        for vals, sub in zip(vals_list, subs, strict=True):
             vals.setdefault("currency_id", sub.currency_id.id)
             vals.setdefault("recurring_monthly", 0.0)
             vals["customer_id"] = sub.partner_id.commercial_partner_id.id
-            expanded += self._prepare_movements(sub, vals)
+        log = self._movement_log(vals_list)
+        expanded = []
+        for vals, sub in zip(vals_list, subs, strict=True):
+            expanded += self._prepare_movements(sub, vals, log)
         events = super().create(expanded)
         # the stored MRR ledger follows the log in the same transaction
         self.env["isp.mrr.ledger"]._refresh(events.subscription_id.ids)
         return events
 
-    def _prepare_movements(self, sub, vals):
+    @api.model
+    def _movement_log(self, vals_list):
+        """What the movements of the events ``vals_list`` (completed with
+        their customer) read from the log, in three queries for the whole
+        list: per subscription its last event (``last``: currency, MRR after,
+        in the company's currency), per customer and company the MRR after
+        the last event of each of its subscriptions (``live``), and the
+        customers that had a rise (``seen``). :meth:`_prepare_movements`
+        updates it with each event it prepares, so that the events of one
+        list are read as if they had been created one after the other. Writes
+        nothing.
+
+        :rtype: dict
+        """
+        self.flush_model()
+        cr = self.env.cr
+        sub_ids = list({vals["subscription_id"] for vals in vals_list})
+        customer_ids = list({vals["customer_id"] for vals in vals_list})
+        cr.execute(
+            """
+            SELECT DISTINCT ON (subscription_id) subscription_id, currency_id,
+                   recurring_monthly, recurring_monthly_company
+              FROM isp_subscription_event
+             WHERE subscription_id = ANY(%s)
+          ORDER BY subscription_id, id DESC
+            """,
+            [sub_ids],
+        )
+        last = {row[0]: row[1:] for row in cr.fetchall()}
+        cr.execute(
+            """
+            SELECT DISTINCT ON (customer_id, company_id, subscription_id)
+                   customer_id, company_id, subscription_id, recurring_monthly
+              FROM isp_subscription_event
+             WHERE customer_id = ANY(%s)
+          ORDER BY customer_id, company_id, subscription_id, id DESC
+            """,
+            [customer_ids],
+        )
+        live = defaultdict(dict)
+        for customer_id, company_id, sub_id, mrr in cr.fetchall():
+            live[customer_id, company_id][sub_id] = mrr or 0.0
+        cr.execute(
+            """
+            SELECT DISTINCT customer_id, company_id
+              FROM isp_subscription_event
+             WHERE customer_id = ANY(%s) AND mrr_change > 0
+            """,
+            [customer_ids],
+        )
+        return {"last": last, "live": live, "seen": set(cr.fetchall())}
+
+    def _prepare_movements(self, sub, vals, log):
         """The event values ``vals`` completed with the MRR movement, preceded by
         a *transfer out* event when the currency changed since the
-        subscription's previous event. Writes nothing.
+        subscription's previous event; ``log`` (:meth:`_movement_log`) is
+        updated with them. Writes nothing.
 
         :rtype: list[dict]
         """
         currency = self.env["res.currency"].browse(vals["currency_id"])
         company = sub.company_id
         date = vals["event_date"]
-        previous = self.search(
-            [("subscription_id", "=", sub.id)], order="id desc", limit=1
-        )
-        before = previous.recurring_monthly if previous else 0.0
-        before_company = previous.recurring_monthly_company if previous else 0.0
+        customer = (vals["customer_id"], company.id)
+        previous = log["last"].get(sub.id)
+        before = previous[1] or 0.0 if previous else 0.0
+        before_company = previous[2] or 0.0 if previous else 0.0
         after = currency.round(vals["recurring_monthly"])
         vals["recurring_monthly"] = after
-        others_live = self._customer_others_live(sub)
-        seen = bool(
-            self.search_count(
-                [
-                    ("customer_id", "=", vals["customer_id"]),
-                    ("company_id", "=", company.id),
-                    ("mrr_change", ">", 0),
-                ],
-                limit=1,
-            )
-        )
+        live = log["live"][customer]
+        # Whether the customer has MRR on another subscription of the company
+        # (by the last event of each).
+        others_live = any(mrr for sub_id, mrr in live.items() if sub_id != sub.id)
+        seen = customer in log["seen"]
         result = []
-        if previous and previous.currency_id != currency:
-            if not previous.currency_id.is_zero(before):
+        if previous and previous[0] != currency.id:
+            previous_currency = self.env["res.currency"].browse(previous[0])
+            if not previous_currency.is_zero(before):
                 result.append(
                     dict(
                         vals,
-                        currency_id=previous.currency_id.id,
+                        currency_id=previous_currency.id,
                         recurring_monthly=0.0,
                         recurring_monthly_company=0.0,
                         mrr_movement="transfer_out",
@@ -187,7 +238,7 @@ class IspSubscriptionEvent(models.Model):
         change = currency.round(after - before)
         if currency.is_zero(change):
             # Equal prices make no movement: the MRR keeps its valuation.
-            return result + [
+            result.append(
                 dict(
                     vals,
                     recurring_monthly_company=before_company,
@@ -195,43 +246,35 @@ class IspSubscriptionEvent(models.Model):
                     mrr_change=0.0,
                     mrr_change_company=0.0,
                 )
-            ]
-        after_company = currency._convert(after, company.currency_id, company, date)
-        kind = (
-            "transfer_in"
-            if transfer
-            else movement_type(change, others_live, before, after, seen)
-        )
-        return result + [
-            dict(
-                vals,
-                recurring_monthly_company=after_company,
-                mrr_movement=kind,
-                mrr_change=change,
-                mrr_change_company=company.currency_id.round(
-                    after_company - before_company
-                ),
             )
-        ]
-
-    def _customer_others_live(self, sub):
-        """Whether the customer of ``sub`` has MRR on another subscription of the
-        company (by the last event of each)."""
-        self.flush_model()
-        self.env.cr.execute(
-            """
-            SELECT 1
-              FROM (SELECT DISTINCT ON (subscription_id) recurring_monthly
-                      FROM isp_subscription_event
-                     WHERE customer_id = %s AND company_id = %s
-                       AND subscription_id != %s
-                  ORDER BY subscription_id, id DESC) last
-             WHERE last.recurring_monthly != 0
-             LIMIT 1
-            """,
-            [sub.partner_id.commercial_partner_id.id, sub.company_id.id, sub.id],
+        else:
+            after_company = currency._convert(after, company.currency_id, company, date)
+            kind = (
+                "transfer_in"
+                if transfer
+                else movement_type(change, others_live, before, after, seen)
+            )
+            result.append(
+                dict(
+                    vals,
+                    recurring_monthly_company=after_company,
+                    mrr_movement=kind,
+                    mrr_change=change,
+                    mrr_change_company=company.currency_id.round(
+                        after_company - before_company
+                    ),
+                )
+            )
+        last = result[-1]
+        log["last"][sub.id] = (
+            last["currency_id"],
+            last["recurring_monthly"],
+            last["recurring_monthly_company"],
         )
-        return bool(self.env.cr.fetchone())
+        live[sub.id] = last["recurring_monthly"]
+        if any(r["mrr_change"] > 0 for r in result):
+            log["seen"].add(customer)
+        return result
 
     def write(self, vals):
         raise UserError(self.env._("Subscription events cannot be changed."))

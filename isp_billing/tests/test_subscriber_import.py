@@ -210,6 +210,34 @@ class TestSubscriberImportRun(SubscriberImportCommon):
         )
         self.assertEqual(self._footprint(), before)
 
+    def test_second_subscription_of_a_customer_is_an_expansion(self):
+        """The events of one batch are read as if logged one after the
+        other: a customer's first subscription is its *new* MRR, its second
+        one, imported in the same batch, an *expansion* (Analytics
+        definitions), as when they are activated by hand."""
+        content = csv_file(
+            "IMP201,C201,Two Lines,,,,,HOME10,,2026-01-10,,2026-12-01,,,,",
+            "IMP202,C201,Two Lines,,,,,BIZ50,,2026-02-01,,2026-12-01,,,,",
+            "IMP203,C202,One Line,,,,,HOME10,,2026-01-10,,2026-12-01,,,,",
+        )
+        prepared, result = self._import(content)
+        self.assertEqual(result["failed"], {})
+        movements = {
+            number: [
+                (e.event_type, e.mrr_movement, e.mrr_change)
+                for e in self._sub(number).event_ids
+            ]
+            for number in ("IMP201", "IMP202", "IMP203")
+        }
+        self.assertEqual(
+            movements,
+            {
+                "IMP201": [("new", "new", 2999.0)],
+                "IMP202": [("new", "expansion", 9999.0)],
+                "IMP203": [("new", "new", 2999.0)],
+            },
+        )
+
     def test_billed_until_respected_by_the_next_billing_run(self):
         """Nothing the old system billed is billed again, nothing is
         skipped: the first invoice starts on billed until."""
