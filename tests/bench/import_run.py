@@ -29,16 +29,17 @@ each arm in its own child process (so that its peak memory is its own):
 Results: wall time, rows per second, CPU (the child's Odoo process + its
 PostgreSQL backend), SQL queries per row, peak RSS of the child and its growth
 during the timed part (flat in N when the file is streamed), the load
-average. After each "ours" arm it checks that the database holds N
-subscriptions, N partners and one posted opening document per non-zero
-balance. docs/benchmarks.md ("Subscriber import") has the figures.
+average, and ours / floor per N. After each "ours" arm it checks that the
+database holds N subscriptions, N partners and one posted opening document
+per non-zero balance, after each "floor" arm the same number of posted
+documents. docs/benchmarks.md ("Subscriber import") has the figures.
 Without a FreeRADIUS database configured, the push to FreeRADIUS (after the
 commit, as any activation) is not part of the timed run.
 
 Run by hand, never part of the test suite::
 
     tests/bench/import_run.py                        # N = 2,000 and 10,000
-    tests/bench/import_run.py --sizes 1000 --arms ours --profile /tmp/imp.prof
+    tests/bench/import_run.py --sizes 1000 --arms ours,floor --profile /tmp/imp
 
 The database (default ``import_bench``) is dropped and created anew with
 isp_billing, isp_radius and base_import installed without demo data, and
