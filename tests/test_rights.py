@@ -116,6 +116,12 @@ ALLOWED = {
         "the ISP app's landing dashboard: reads figures, writes nothing; ISP "
         "staff only (isp_billing/README.md: Dashboard)",
     ),
+    ("isp.dashboard", "get_dashboard_chart_action"): (
+        STAFF,
+        "the action of the dashboard chart's bar a user clicked: reads, writes "
+        "nothing; ISP staff only, checked before its arguments "
+        "(isp_billing/README.md: Dashboard)",
+    ),
     **{
         ("isp.report.aging.wizard", method): (
             ACCOUNTING,
